@@ -1,0 +1,49 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier");
+
+/**
+ * Every setting of tenantmesh, by its environment variable name. The same names are accepted as keys of the
+ * optional JSON file named by TENANTMESH_CONFIG; the environment wins over the file.
+ */
+export const configSchema = z.object({
+  TENANTMESH_DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: optionalString.pipe(
+    z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  ),
+  DATABASE_POOL_MAX: positiveInt.max(1_000).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(3_000),
+  TENANTMESH_DB_APP_ROLE: sqlIdentifier.default("tenantmesh_app"),
+  TENANTMESH_DB_PLATFORM_ROLE: sqlIdentifier.default("tenantmesh_platform"),
+  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional()),
+  TENANTMESH_GRPC_HOST: z.string().min(1).default("0.0.0.0"),
+  TENANTMESH_GRPC_PORT: port.default(50051),
+  TENANTMESH_ADMIN_TOKEN: optionalString.pipe(z.string().min(24, "must be at least 24 characters").optional()),
+  TENANTMESH_TOKEN_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  TENANTMESH_API_KEY_PEPPER: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  TENANTMESH_DB_HEALTH_INTERVAL_MS: positiveInt.default(1_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Validated settings, named for the code that uses them */
+export interface Config {
+  dataDir: string;
+  database:
+    | { kind: "pglite"; dataDir: string | undefined; appRole: string; platformRole: string }
+    | { kind: "postgres"; url: string; poolMax: number; connectTimeoutMs: number; appRole: string; platformRole: string };
+  redisUrl: string | undefined;
+  grpc: { host: string; port: number };
+  adminToken: string | undefined;
+  tokenSecret: string | undefined;
+  apiKeyPepper: string | undefined;
+  dbHealthIntervalMs: number;
+  logLevel: z.infer<typeof configSchema>["LOG_LEVEL"];
+}

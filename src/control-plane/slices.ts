@@ -1,0 +1,6 @@
+import type { SliceFactory } from "./deps.js";
+
+/**
+ * The control plane's slices, in the order their services are registered. The one place a new slice joins.
+ */
+export const sliceFactories: readonly SliceFactory[] = [];

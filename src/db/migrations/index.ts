@@ -1,0 +1,54 @@
+import type { Knex } from "knex";
+import type { DbRoles } from "../roles.js";
+import type { Migration } from "./migration.js";
+import { createRoles } from "./20261129100000_create_roles.js";
+import { createUpdatedAtFunction } from "./20261129100100_create_updated_at_function.js";
+import { createTenants } from "./20261129100200_create_tenants.js";
+import { createUsers } from "./20261129100300_create_users.js";
+import { createTenantResourceUsage } from "./20261129100400_create_tenant_resource_usage.js";
+import { createTenantPerformanceMetrics } from "./20261129100500_create_tenant_performance_metrics.js";
+import { createBusinesses } from "./20261129100600_create_businesses.js";
+import { addTenantQuotas } from "./20261129110000_add_tenant_quotas.js";
+import { addTenantScale } from "./20261129110100_add_tenant_scale.js";
+import { addTenantNetworkRestrictions } from "./20261129110200_add_tenant_network_restrictions.js";
+import { addTenantProvisioningKey } from "./20261129110300_add_tenant_provisioning_key.js";
+import { addTenantSessionsValidAfter } from "./20261129110400_add_tenant_sessions_valid_after.js";
+import { createApiKeys } from "./20261129110500_create_api_keys.js";
+import { createUserSessions } from "./20261129110600_create_user_sessions.js";
+import { addUserMfaLastStep } from "./20261129110700_add_user_mfa_last_step.js";
+import { createTenantEvents } from "./20261129110800_create_tenant_events.js";
+import { createTenantChanges } from "./20261129110900_create_tenant_changes.js";
+import { createTenantOutbox } from "./20261129111000_create_tenant_outbox.js";
+
+export type { Migration } from "./migration.js";
+
+/** Every migration, in the order it applies. Imported statically: knex's file loader cannot load .ts under vitest. */
+export const migrations: readonly Migration[] = [
+  createRoles,
+  createUpdatedAtFunction,
+  createTenants,
+  createUsers,
+  createTenantResourceUsage,
+  createTenantPerformanceMetrics,
+  createBusinesses,
+  addTenantQuotas,
+  addTenantScale,
+  addTenantNetworkRestrictions,
+  addTenantProvisioningKey,
+  addTenantSessionsValidAfter,
+  createApiKeys,
+  createUserSessions,
+  addUserMfaLastStep,
+  createTenantEvents,
+  createTenantChanges,
+  createTenantOutbox,
+];
+
+/** A knex migration source over the static list, bound to the configured role names */
+export function migrationSource(roles: DbRoles, list: readonly Migration[] = migrations): Knex.MigrationSource<Migration> {
+  return {
+    getMigrations: async () => [...list],
+    getMigrationName: (m) => m.name,
+    getMigration: async (m) => ({ up: (knex: Knex) => m.up(knex, roles), down: (knex: Knex) => m.down(knex, roles) }),
+  };
+}
