@@ -32,7 +32,9 @@ function readConfigFile(file: string): Env {
 export function loadConfig(env: Env = process.env, options: { inMemoryDatabase?: boolean } = {}): Config {
   const fromFile = env.TENANTMESH_CONFIG ? readConfigFile(env.TENANTMESH_CONFIG) : {};
   const merged: Env = { ...fromFile };
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
+  // A blank value means "not set" (as `FOO= cmd` does in a shell), so the default or the file applies.
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value.trim() !== "") merged[key] = value;
+  for (const [key, value] of Object.entries(merged)) if (value !== undefined && value.trim() === "") delete merged[key];
 
   const result = configSchema.safeParse(merged);
   if (!result.success) {
@@ -54,6 +56,7 @@ export function loadConfig(env: Env = process.env, options: { inMemoryDatabase?:
     adminToken: c.TENANTMESH_ADMIN_TOKEN,
     tokenSecret: c.TENANTMESH_TOKEN_SECRET,
     apiKeyPepper: c.TENANTMESH_API_KEY_PEPPER,
+    identitySecret: c.TENANTMESH_IDENTITY_SECRET,
     dbHealthIntervalMs: c.TENANTMESH_DB_HEALTH_INTERVAL_MS,
     logLevel: c.LOG_LEVEL,
   };

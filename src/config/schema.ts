@@ -1,7 +1,9 @@
 import { z } from "zod";
 
-const port = z.coerce.number().int().min(0).max(65_535);
-const positiveInt = z.coerce.number().int().positive();
+// Plain decimal digits only: z.coerce would also take "0x10", "1e3" and (as 0) the empty string.
+const digits = z.string().regex(/^\d{1,9}$/, "must be a whole number").transform(Number);
+const port = digits.pipe(z.number().int().min(0).max(65_535));
+const positiveInt = digits.pipe(z.number().int().positive());
 const optionalString = z
   .string()
   .optional()
@@ -17,7 +19,7 @@ export const configSchema = z.object({
   DATABASE_URL: optionalString.pipe(
     z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
   ),
-  DATABASE_POOL_MAX: positiveInt.max(1_000).default(10),
+  DATABASE_POOL_MAX: digits.pipe(z.number().int().min(1).max(1_000)).default(10),
   DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(3_000),
   TENANTMESH_DB_APP_ROLE: sqlIdentifier.default("tenantmesh_app"),
   TENANTMESH_DB_PLATFORM_ROLE: sqlIdentifier.default("tenantmesh_platform"),
@@ -26,6 +28,7 @@ export const configSchema = z.object({
   TENANTMESH_GRPC_PORT: port.default(50051),
   TENANTMESH_ADMIN_TOKEN: optionalString.pipe(z.string().min(24, "must be at least 24 characters").optional()),
   TENANTMESH_TOKEN_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  TENANTMESH_IDENTITY_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
   TENANTMESH_API_KEY_PEPPER: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
   TENANTMESH_DB_HEALTH_INTERVAL_MS: positiveInt.default(1_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -44,6 +47,7 @@ export interface Config {
   adminToken: string | undefined;
   tokenSecret: string | undefined;
   apiKeyPepper: string | undefined;
+  identitySecret: string | undefined;
   dbHealthIntervalMs: number;
   logLevel: z.infer<typeof configSchema>["LOG_LEVEL"];
 }

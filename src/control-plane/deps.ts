@@ -3,7 +3,7 @@ import type { Config } from "../config/index.js";
 import type { Database } from "../db/index.js";
 import type { RpcKit, ServiceRegistration, Verifiers } from "../grpc/index.js";
 import type { Logger } from "../log/index.js";
-import type { Secrets } from "./secrets.js";
+import type { Secrets } from "../config/secrets.js";
 
 /** What every control-plane slice is built from (the composition root makes one) */
 export interface ControlPlaneDeps {

@@ -2,7 +2,7 @@ import type { Clock } from "../auth/clock.js";
 import { signServiceToken, verifyServiceToken } from "../auth/service-token.js";
 import { isServiceScope, type ServiceScope } from "../authz/index.js";
 import type { CredentialVerifier } from "../grpc/index.js";
-import type { Secrets } from "./secrets.js";
+import type { Secrets } from "../config/secrets.js";
 
 const secretOf = (secrets: Pick<Secrets, "tokenSecret">): Buffer => Buffer.from(secrets.tokenSecret);
 

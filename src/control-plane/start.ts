@@ -4,7 +4,7 @@ import { DatabaseHealth, migrateLatest, openDatabase, type Database } from "../d
 import { createAuthenticator, RpcKit, startGrpcServer, type Verifiers } from "../grpc/index.js";
 import type { Logger } from "../log/index.js";
 import type { ControlPlaneDeps, Slice } from "./deps.js";
-import { loadSecrets, type Secrets } from "./secrets.js";
+import { loadSecrets, type Secrets } from "../config/secrets.js";
 import { serviceTokenVerifier } from "./service-tokens.js";
 import { sliceFactories } from "./slices.js";
 

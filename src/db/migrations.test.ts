@@ -139,11 +139,16 @@ describe("migrations up, down and up again", () => {
     expect(await schemaFunctions(), "functions created by migrations are dropped too").toEqual([]);
   });
 
-  // Roles are cluster-wide: on a shared PostgreSQL server other databases may still use them, and the down
-  // migration deliberately keeps them then. An embedded PGlite is the whole cluster, so there they must go.
-  it.skipIf(onPostgres())("drop the roles on PGlite", async () => {
+  // Roles are cluster-wide: other databases of the server may use them, so rolling back keeps them (and only
+  // revokes this database's grants); what must go is every privilege this database gave them.
+  it("keep the cluster-wide roles but revoke this database's grants", async () => {
     const { appRole, platformRole } = testDb.db.roles;
-    expect(await raw("SELECT rolname FROM pg_roles WHERE rolname IN (?, ?)", [appRole, platformRole])).toEqual([]);
+    expect(await raw("SELECT rolname FROM pg_roles WHERE rolname IN (?, ?) ORDER BY rolname", [appRole, platformRole])).toHaveLength(2);
+    const grants = await raw(
+      "SELECT grantee FROM information_schema.role_table_grants WHERE table_schema = 'public' AND grantee IN (?, ?)",
+      [appRole, platformRole],
+    );
+    expect(grants).toEqual([]);
   });
 
   it("all apply again, with the same invariants", async () => {

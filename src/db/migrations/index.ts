@@ -19,6 +19,8 @@ import { addUserMfaLastStep } from "./20261129110700_add_user_mfa_last_step.js";
 import { createTenantEvents } from "./20261129110800_create_tenant_events.js";
 import { createTenantChanges } from "./20261129110900_create_tenant_changes.js";
 import { createTenantOutbox } from "./20261129111000_create_tenant_outbox.js";
+import { scopeSessionUserReference } from "./20261129111100_scope_session_user_reference.js";
+import { restrictTenantChangesWrites } from "./20261129111200_restrict_tenant_changes_writes.js";
 
 export type { Migration } from "./migration.js";
 
@@ -42,6 +44,8 @@ export const migrations: readonly Migration[] = [
   createTenantEvents,
   createTenantChanges,
   createTenantOutbox,
+  scopeSessionUserReference,
+  restrictTenantChangesWrites,
 ];
 
 /** A knex migration source over the static list, bound to the configured role names */

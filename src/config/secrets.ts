@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Config } from "../config/index.js";
+import type { Config } from "./schema.js";
 
 export interface Secrets {
   /** The platform operator's bearer token */
@@ -10,6 +10,8 @@ export interface Secrets {
   tokenSecret: string;
   /** Keys the HMAC of API key secrets; the proxies hold it too, to check keys without the database */
   apiKeyPepper: string;
+  /** Signs the tenant identity the proxy forwards to backends (src/identity); proxies and backends share it */
+  identitySecret: string;
   /** True when the operator token was generated now (print it once) */
   adminTokenGenerated: boolean;
   adminTokenFile: string;
@@ -40,7 +42,8 @@ export function loadSecrets(config: Config): Secrets {
   const admin = config.adminToken ? { value: config.adminToken, created: false } : readOrCreate(adminTokenFile, () => `tmop_${token(32)}`);
   const tokenSecret = config.tokenSecret ?? readOrCreate(path.join(config.dataDir, "token-secret"), () => token(48)).value;
   const apiKeyPepper = config.apiKeyPepper ?? readOrCreate(path.join(config.dataDir, "api-key-pepper"), () => token(48)).value;
-  return { adminToken: admin.value, tokenSecret, apiKeyPepper, adminTokenGenerated: admin.created, adminTokenFile };
+  const identitySecret = config.identitySecret ?? readOrCreate(path.join(config.dataDir, "identity-secret"), () => token(48)).value;
+  return { adminToken: admin.value, tokenSecret, apiKeyPepper, identitySecret, adminTokenGenerated: admin.created, adminTokenFile };
 }
 
 /** The operator token for CLI use: the environment first, then the data dir's file */

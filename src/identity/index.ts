@@ -1,0 +1,1 @@
+export { identityHeaders, signIdentity, verifyIdentity, type ForwardedIdentity, type IdentityCheck } from "./forwarded-identity.js";
