@@ -27,6 +27,18 @@ export const protobufPackage = "tenantmesh.v1";
 
 export const protobufFileName = "tenantmesh/v1/user.proto";
 
+export interface VerifySessionRequest {
+  sessionToken: string;
+}
+
+export interface VerifySessionResponse {
+  tenantId: string;
+  userId: string;
+  role: string;
+  sessionId: string;
+  expiresAt: Date | undefined;
+}
+
 export interface CreateUserRequest {
   tenantId: string;
   email: string;
@@ -136,6 +148,228 @@ export interface User {
   updatedAt: Date | undefined;
   deletedAt: Date | undefined;
 }
+
+function createBaseVerifySessionRequest(): VerifySessionRequest {
+  return { sessionToken: "" };
+}
+
+export const VerifySessionRequest: MessageFns<VerifySessionRequest> = {
+  encode(message: VerifySessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionToken !== "") {
+      writer.uint32(10).string(message.sessionToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifySessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifySessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifySessionRequest {
+    return {
+      sessionToken: isSet(object.sessionToken)
+        ? globalThis.String(object.sessionToken)
+        : isSet(object.session_token)
+        ? globalThis.String(object.session_token)
+        : "",
+    };
+  },
+
+  toJSON(message: VerifySessionRequest): unknown {
+    const obj: any = {};
+    if (message.sessionToken !== "") {
+      obj.sessionToken = message.sessionToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifySessionRequest>, I>>(base?: I): VerifySessionRequest {
+    return VerifySessionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifySessionRequest>, I>>(object: I): VerifySessionRequest {
+    const message = createBaseVerifySessionRequest();
+    message.sessionToken = object.sessionToken ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifySessionResponse(): VerifySessionResponse {
+  return { tenantId: "", userId: "", role: "", sessionId: "", expiresAt: undefined };
+}
+
+export const VerifySessionResponse: MessageFns<VerifySessionResponse> = {
+  encode(message: VerifySessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.role !== "") {
+      writer.uint32(26).string(message.role);
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(34).string(message.sessionId);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifySessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifySessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifySessionResponse {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: VerifySessionResponse): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifySessionResponse>, I>>(base?: I): VerifySessionResponse {
+    return VerifySessionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifySessionResponse>, I>>(object: I): VerifySessionResponse {
+    const message = createBaseVerifySessionResponse();
+    message.tenantId = object.tenantId ?? "";
+    message.userId = object.userId ?? "";
+    message.role = object.role ?? "";
+    message.sessionId = object.sessionId ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
 
 function createBaseCreateUserRequest(): CreateUserRequest {
   return {
@@ -2214,6 +2448,21 @@ export const UserServiceService = {
     responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
     responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
   },
+  /**
+   * For proxies (service scope sessions:verify): checks a user's session token exactly as the control plane's
+   * own authentication does (signature, expiry, session record not revoked, tenant active, user not deleted)
+   * and names its principal. INVALID session → UNAUTHENTICATED.
+   */
+  verifySession: {
+    path: "/tenantmesh.v1.UserService/VerifySession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifySessionRequest): Buffer => Buffer.from(VerifySessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifySessionRequest => VerifySessionRequest.decode(value),
+    responseSerialize: (value: VerifySessionResponse): Buffer =>
+      Buffer.from(VerifySessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifySessionResponse => VerifySessionResponse.decode(value),
+  },
 } as const;
 
 export interface UserServiceServer extends UntypedServiceImplementation {
@@ -2240,6 +2489,12 @@ export interface UserServiceServer extends UntypedServiceImplementation {
    */
   requestPasswordReset: handleUnaryCall<RequestPasswordResetRequest, RequestPasswordResetResponse>;
   resetPassword: handleUnaryCall<ResetPasswordRequest, Empty>;
+  /**
+   * For proxies (service scope sessions:verify): checks a user's session token exactly as the control plane's
+   * own authentication does (signature, expiry, session record not revoked, tenant active, user not deleted)
+   * and names its principal. INVALID session → UNAUTHENTICATED.
+   */
+  verifySession: handleUnaryCall<VerifySessionRequest, VerifySessionResponse>;
 }
 
 export interface UserServiceClient extends Client {
@@ -2432,6 +2687,26 @@ export interface UserServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  /**
+   * For proxies (service scope sessions:verify): checks a user's session token exactly as the control plane's
+   * own authentication does (signature, expiry, session record not revoked, tenant active, user not deleted)
+   * and names its principal. INVALID session → UNAUTHENTICATED.
+   */
+  verifySession(
+    request: VerifySessionRequest,
+    callback: (error: ServiceError | null, response: VerifySessionResponse) => void,
+  ): ClientUnaryCall;
+  verifySession(
+    request: VerifySessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifySessionResponse) => void,
+  ): ClientUnaryCall;
+  verifySession(
+    request: VerifySessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifySessionResponse) => void,
   ): ClientUnaryCall;
 }
 
