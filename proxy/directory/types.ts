@@ -60,6 +60,11 @@ export interface TenantDirectory {
   /** The tenant owning an API key id, with the key's digest */
   apiKey(keyId: string): { readonly tenant: TenantEntry; readonly key: ApiKeyEntry } | undefined;
   tenants(): Iterable<TenantEntry>;
+  /**
+   * The live keys of one tenant (for the admin API's listing; the hot path uses `apiKey`). Optional so that
+   * directories written before it stay valid; callers treat its absence as "not known".
+   */
+  apiKeysOf?(tenantId: string): readonly ApiKeyEntry[];
   state(): DirectoryState;
   /** Called after each applied snapshot or change with the tenant ids it touched; returns an unsubscribe */
   onChange(listener: (tenantIds: readonly string[]) => void): () => void;

@@ -4,6 +4,9 @@ import { registerServeCommands } from "./commands/serve.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerServiceTokenCommand } from "./commands/service-token.js";
 import { registerClientCommands } from "./commands/client-commands.js";
+import { registerProxyCommand } from "./commands/proxy.js";
+import { registerUpCommand } from "./commands/up.js";
+import { registerKybCommand } from "./commands/kyb.js";
 
 /**
  * The `tenantmesh` command. Every failure ends as one line on stderr and a non-zero exit code; a stack trace
@@ -19,6 +22,9 @@ registerServeCommands(program);
 registerMigrateCommand(program);
 registerServiceTokenCommand(program);
 registerClientCommands(program);
+registerProxyCommand(program);
+registerUpCommand(program);
+registerKybCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -21,6 +21,12 @@ export const errorCatalogue = {
   TM_ERR_DEADLINE_EXCEEDED: { grpc: status.DEADLINE_EXCEEDED, http: 504, title: "The operation did not finish in time" },
   TM_ERR_UNAVAILABLE: { grpc: status.UNAVAILABLE, http: 503, title: "A dependency is unavailable; retry later" },
   TM_ERR_DATABASE_UNAVAILABLE: { grpc: status.UNAVAILABLE, http: 503, title: "The database is unreachable; retry later" },
+  TM_ERR_NO_ROUTE: { grpc: status.UNIMPLEMENTED, http: 404, title: "No route serves this path or gRPC method" },
+  TM_ERR_PAYLOAD_TOO_LARGE: { grpc: status.RESOURCE_EXHAUSTED, http: 413, title: "The request body or message is larger than allowed" },
+  TM_ERR_HEADERS_TOO_LARGE: { grpc: status.RESOURCE_EXHAUSTED, http: 431, title: "The request headers are larger than allowed" },
+  TM_ERR_REQUEST_TIMEOUT: { grpc: status.DEADLINE_EXCEEDED, http: 408, title: "The client sent its request too slowly" },
+  TM_ERR_MALFORMED_REQUEST: { grpc: status.INTERNAL, http: 400, title: "The request violates its wire protocol" },
+  TM_ERR_BAD_GATEWAY: { grpc: status.UNAVAILABLE, http: 502, title: "The upstream backend failed mid-request" },
   TM_ERR_INTERNAL: { grpc: status.INTERNAL, http: 500, title: "An internal error occurred" },
 } as const satisfies Record<string, { grpc: status; http: number; title: string }>;
 

@@ -4,7 +4,7 @@ import { startControlPlane } from "../../control-plane/index.js";
 import { createLogger } from "../../log/index.js";
 import { onShutdown } from "../shutdown.js";
 
-/** `tenantmesh control-plane` and `tenantmesh up` (the whole mesh on embedded defaults) */
+/** `tenantmesh control-plane` */
 export function registerServeCommands(program: Command): void {
   program
     .command("control-plane")
@@ -15,33 +15,6 @@ export function registerServeCommands(program: Command): void {
       const logger = createLogger({ level: config.logLevel, name: "control-plane" });
       const cp = await startControlPlane(config, { logger });
       logger.info({ port: cp.port, database: config.database.kind }, "control plane listening");
-      onShutdown(logger, () => cp.close());
-    });
-
-  program
-    .command("up")
-    .description("run the whole mesh on the configured (by default embedded) database, and print where to look")
-    .action(async () => {
-      const config = loadConfig();
-      const logger = createLogger({ level: config.logLevel, name: "tenantmesh" });
-      const cp = await startControlPlane(config, { logger });
-      await cp.ready;
-      const lines = [
-        "",
-        "tenantmesh is up",
-        `  control plane (gRPC, health, reflection)  localhost:${cp.port}`,
-        `  database                                  ${config.database.kind === "pglite" ? `embedded PGlite in ${config.database.dataDir}` : "PostgreSQL (DATABASE_URL)"}`,
-        cp.secrets.adminTokenGenerated
-          ? `  operator token (shown once, also in ${cp.secrets.adminTokenFile}):\n    ${cp.secrets.adminToken}`
-          : `  operator token                            ${config.adminToken ? "TENANTMESH_ADMIN_TOKEN" : cp.secrets.adminTokenFile}`,
-        "",
-        "  try:  npx tenantmesh tenants list",
-        "        grpcurl -plaintext localhost:50051 list",
-        "",
-        "Ctrl-C stops everything.",
-        "",
-      ];
-      process.stdout.write(lines.join("\n"));
       onShutdown(logger, () => cp.close());
     });
 }

@@ -1,0 +1,122 @@
+import type { Clock } from "../../src/auth/clock.js";
+import { identityHeaders, signIdentity } from "../../src/identity/index.js";
+import type { ProxyContext } from "../context.js";
+
+/** Where the forwarders get the signing key and time for the identity they forward */
+export interface IdentitySigning {
+  /** Shared with the backends (src/identity): they accept a tenant id only under this HMAC */
+  readonly secret: Buffer;
+  readonly clock: Clock;
+}
+
+type OutHeaders = Record<string, string | string[]>;
+
+/**
+ * Never forwarded upstream: hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy ones), `expect` (the proxy
+ * answers 100-continue itself), the client's credential (backends trust the signed identity, and an API key
+ * has no business in backend logs), and any identity header a client made up.
+ */
+const dropped: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "http2-settings",
+  "expect",
+  "authorization",
+  "x-api-key",
+  "x-forwarded-for",
+  "baggage",
+]);
+
+/** Response headers that belong to one hop and are not passed back to the client */
+export const hopByHopResponse: readonly string[] = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "trailer", "upgrade", "te", "proxy-authenticate"];
+
+const isForgeable = (name: string): boolean => name.length > 9 && name.startsWith("x-tenant-");
+
+/**
+ * The headers of the upstream HTTP/1.1 request: the client's, minus the dropped ones and those the client's
+ * `Connection` header names, plus `x-forwarded-for`/`-proto`, the signed identity and W3C baggage `tenant.id`.
+ * `traceparent`/`tracestate` pass through untouched so traces continue across the proxy.
+ */
+export function upstreamHttpHeaders(ctx: ProxyContext, signing: IdentitySigning): OutHeaders {
+  const src = ctx.headers;
+  const out: OutHeaders = {};
+  const extra = connectionTokens(src.connection);
+  for (const name in src) {
+    if (dropped.has(name) || isForgeable(name) || (extra !== undefined && extra.has(name))) continue;
+    const value = src[name];
+    if (value !== undefined) out[name] = value;
+  }
+  const xff = src["x-forwarded-for"];
+  out["x-forwarded-for"] = xff === undefined ? ctx.clientAddress : `${Array.isArray(xff) ? xff.join(", ") : xff}, ${ctx.clientAddress}`;
+  out["x-forwarded-proto"] = "http";
+  setIdentity(out, ctx, signing);
+  return out;
+}
+
+/**
+ * The headers of the upstream gRPC request (HTTP/2 pseudo-headers included): the client's metadata minus
+ * pseudo-headers, credentials and forged identity, with `te: trailers` (gRPC requires it), the signed identity
+ * and baggage, and `grpc-timeout` set to the deadline the proxy enforces (`timeoutMs`, 0 for none).
+ */
+export function upstreamGrpcHeaders(ctx: ProxyContext, signing: IdentitySigning, authority: string, timeoutMs: number): OutHeaders {
+  const src = ctx.headers;
+  const out: OutHeaders = { ":method": "POST", ":scheme": "http", ":authority": authority, ":path": ctx.path };
+  for (const name in src) {
+    if (name.charCodeAt(0) === 58 /* : */ || dropped.has(name) || isForgeable(name) || name === "grpc-timeout") continue;
+    const value = src[name];
+    if (value !== undefined) out[name] = value;
+  }
+  out.te = "trailers";
+  out["x-forwarded-for"] = ctx.clientAddress;
+  if (timeoutMs > 0) out["grpc-timeout"] = `${Math.max(1, Math.ceil(timeoutMs))}m`;
+  setIdentity(out, ctx, signing);
+  return out;
+}
+
+function setIdentity(out: OutHeaders, ctx: ProxyContext, signing: IdentitySigning): void {
+  const tenant = ctx.tenant;
+  const principal = ctx.principal;
+  if (tenant === undefined || principal === undefined) throw new Error("forwarding needs an identified request");
+  const identity = { tenantId: tenant.id, principal, requestId: ctx.requestId };
+  out[identityHeaders.tenantId] = tenant.id;
+  out[identityHeaders.principal] = principal;
+  out[identityHeaders.requestId] = ctx.requestId;
+  out[identityHeaders.signature] = signIdentity(signing.secret, identity, signing.clock.now());
+  out.baggage = withTenantBaggage(ctx.headers.baggage, tenant.id);
+}
+
+/**
+ * W3C baggage with `tenant.id=<id>` appended to what the client sent, after dropping any `tenant.id` member of
+ * its own: a client must not be able to name a tenant to backends that read baggage.
+ */
+export function withTenantBaggage(existing: string | string[] | undefined, tenantId: string): string {
+  const member = `tenant.id=${encodeURIComponent(tenantId)}`;
+  if (existing === undefined || existing === "") return member;
+  const joined = Array.isArray(existing) ? existing.join(",") : existing;
+  const kept = joined.split(",").filter((m) => {
+    const key = m.split("=", 1)[0]?.trim();
+    return key !== undefined && key !== "" && key !== "tenant.id";
+  });
+  kept.push(member);
+  return kept.join(",");
+}
+
+/** Extra hop-by-hop names a `Connection` header lists (beyond keep-alive/close), or undefined when none */
+function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value.join(",") : value;
+  if (text === "keep-alive" || text === "close" || text === "Keep-Alive") return undefined;
+  const tokens = new Set<string>();
+  for (const t of text.split(",")) {
+    const name = t.trim().toLowerCase();
+    if (name !== "" && name !== "keep-alive" && name !== "close") tokens.add(name);
+  }
+  return tokens.size === 0 ? undefined : tokens;
+}

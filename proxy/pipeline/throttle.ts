@@ -1,0 +1,95 @@
+import { TenantMeshError } from "../../src/errors/index.js";
+import type { ProxyContext } from "../context.js";
+import type { TenantEntry } from "../directory/types.js";
+import type { Handler, Stage, StageResult } from "./stage.js";
+
+/**
+ * One throttling decision. `allow` hands out a one-shot `release` that the throttle stage calls exactly once
+ * when the request ends, on every path (success, error, client abort, timeout). `reject` is an expected
+ * failure (TM_ERR_RATE_LIMITED or similar), with the seconds a client should wait before retrying.
+ */
+export type ThrottleDecision =
+  | { readonly kind: "allow"; readonly release: () => void }
+  | { readonly kind: "reject"; readonly error: TenantMeshError; readonly retryAfterSeconds: number };
+
+/**
+ * Decides whether a tenant may send a request now. Synchronous and allocation-light: it runs on every request.
+ * This issue ships a per-tenant concurrency limit; the performance-isolation issue replaces it with token
+ * buckets (local or Redis-backed) plus the concurrency limit, behind this same interface.
+ */
+export interface Throttle {
+  admit(tenant: TenantEntry, ctx: ProxyContext): ThrottleDecision;
+}
+
+/** The observer of admitted requests (ProxyMetrics' in-flight gauge fits) */
+export interface InFlightObserver {
+  inFlight(tenantId: string, delta: number): void;
+}
+
+/**
+ * Caps the requests of each tenant in flight at once at its `maxConcurrentRequests` (0 means no cap). Counts
+ * live in a map that holds only tenants with requests in flight, so it stays as small as the load.
+ */
+export class ConcurrencyThrottle implements Throttle {
+  private readonly inFlight = new Map<string, number>();
+
+  admit(tenant: TenantEntry): ThrottleDecision {
+    const limit = tenant.maxConcurrentRequests;
+    const id = tenant.id;
+    const current = this.inFlight.get(id) ?? 0;
+    if (limit > 0 && current >= limit) {
+      const error = new TenantMeshError("TM_ERR_RATE_LIMITED", `tenant ${tenant.slug} has ${current} requests in flight, its limit`, { retryAfterSeconds: 1 });
+      return { kind: "reject", error, retryAfterSeconds: 1 };
+    }
+    this.inFlight.set(id, current + 1);
+    let released = false;
+    return {
+      kind: "allow",
+      release: () => {
+        if (released) return;
+        released = true;
+        const n = (this.inFlight.get(id) ?? 1) - 1;
+        if (n > 0) this.inFlight.set(id, n);
+        else this.inFlight.delete(id);
+      },
+    };
+  }
+
+  /** Requests of `tenantId` in flight (for tests and /admin) */
+  current(tenantId: string): number {
+    return this.inFlight.get(tenantId) ?? 0;
+  }
+}
+
+/** A throttle that admits everything, for tests and benchmarks that measure without limits */
+export const unlimitedThrottle: Throttle = Object.freeze({
+  admit: (): ThrottleDecision => allowAll,
+});
+const allowAll: ThrottleDecision = Object.freeze({ kind: "allow", release: () => undefined });
+
+/**
+ * Throttle: asks the Throttle and holds what it grants until the request is over. Also where in-flight
+ * requests are counted for /metrics: from here on a request holds tenant capacity.
+ */
+export function throttle(limiter: Throttle, observer?: InFlightObserver): Stage {
+  return (next: Handler): Handler =>
+    async (ctx): Promise<StageResult> => {
+      const tenant = ctx.tenant;
+      if (tenant === undefined) throw new Error("throttle runs after identify: the context has no tenant");
+      const decision = limiter.admit(tenant, ctx);
+      if (decision.kind === "reject") return withRetryAfter(decision.error, decision.retryAfterSeconds);
+      observer?.inFlight(tenant.id, 1);
+      try {
+        return await next(ctx);
+      } finally {
+        decision.release();
+        observer?.inFlight(tenant.id, -1);
+      }
+    };
+}
+
+/** The decision's wait travels on the error, where respond.ts reads it (Retry-After, grpc-retry-pushback-ms) */
+function withRetryAfter(error: TenantMeshError, seconds: number): TenantMeshError {
+  if (error.retryAfterSeconds !== undefined) return error;
+  return new TenantMeshError(error.code, error.message, { retryAfterSeconds: seconds, cause: error.cause });
+}

@@ -1,0 +1,27 @@
+export {
+  featureFlags,
+  isPlanType,
+  modules,
+  performanceTiers,
+  planCatalogue,
+  planFor,
+  planTypes,
+  resourceTypes,
+  type FeatureFlag,
+  type ModuleName,
+  type PerformanceQuota,
+  type PerformanceTier,
+  type Plan,
+  type PlanRates,
+  type PlanType,
+  type Quotas,
+  type ResourceType,
+  type ScaleBounds,
+} from "./catalogue.js";
+export {
+  defaultProvisioningConfig,
+  defaultReservedSlugs,
+  provisioningConfig,
+  type ProvisioningConfig,
+  type ValidationRules,
+} from "./provisioning-config.js";

@@ -1,0 +1,163 @@
+/**
+ * User management: create, read, list, update and (soft) delete users of one tenant. Every write that guards a
+ * per-tenant invariant (max_users, the last admin) locks the tenant row first, so concurrent writers queue.
+ */
+import { hashPassword, checkPasswordPolicy } from "../auth/index.js";
+import { authorize, type Role } from "../authz/index.js";
+import { invalidArgument, notFound, quotaExceeded, TenantMeshError } from "../errors/index.js";
+import type { User } from "../gen/tenantmesh/v1/user.js";
+import type { Tx } from "../db/index.js";
+import { inCallerTenant, tenantOf, type Caller } from "./context.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
+import { requireManageRoles, requireNoEscalation, selfUserId } from "./rules.js";
+import { revokeSessions } from "./sessions.js";
+import {
+  countLiveAdmins,
+  countLiveUsers,
+  findUserById,
+  insertUser,
+  listUsersPage,
+  lockTenantForUsers,
+  softDeleteUser,
+  toUserMessage,
+  updateUser as updateUserRow,
+  type UserPatch,
+  type UserRow,
+} from "./store.js";
+
+export interface CreateUserInput {
+  email: string;
+  password: string;
+  role: Role;
+  permissions: string[];
+  tenantPermissions: Record<string, boolean>;
+  timezone?: string | undefined;
+  language?: string | undefined;
+  preferences?: Record<string, unknown> | undefined;
+}
+
+const lastAdmin = (): TenantMeshError =>
+  new TenantMeshError("TM_ERR_FAILED_PRECONDITION", "the tenant's last active admin cannot be demoted or deleted; make another admin first");
+
+export async function createUser(caller: Caller, input: CreateUserInput): Promise<User> {
+  const tenantId = tenantOf(caller);
+  requireManageRoles(caller.principal, [input.role]);
+  requireNoEscalation(caller.principal, null, { role: input.role, permissions: input.permissions, tenantPermissions: input.tenantPermissions });
+  const violations = checkPasswordPolicy(input.password);
+  if (violations.length > 0) throw invalidArgument(violations);
+  // scrypt runs before the transaction: the tenant lock is held for milliseconds, not for the hash.
+  const passwordHash = await hashPassword(input.password);
+  const row = await caller.inTenant(async (trx) => {
+    const tenant = await lockTenantForUsers(trx, tenantId);
+    if (tenant.status === "cancelled") throw new TenantMeshError("TM_ERR_FAILED_PRECONDITION", "the tenant is cancelled");
+    const used = await countLiveUsers(trx, tenantId);
+    if (tenant.max_users !== null && used >= tenant.max_users) throw quotaExceeded("max_users", tenant.max_users, used);
+    return insertUser(trx, {
+      tenantId,
+      email: input.email,
+      passwordHash,
+      role: input.role,
+      permissions: input.permissions,
+      tenantPermissions: input.tenantPermissions,
+      ...(input.timezone === undefined ? {} : { timezone: input.timezone }),
+      ...(input.language === undefined ? {} : { language: input.language }),
+      ...(input.preferences === undefined ? {} : { preferences: input.preferences }),
+    });
+  });
+  caller.log.info({ user_id: row.id, role: row.role }, "user created");
+  return toUserMessage(row);
+}
+
+/** One user by id, soft-deleted ones included (with deleted_at set) */
+export async function getUser(caller: Caller, id: string): Promise<User> {
+  const row = await inCallerTenant(caller, (trx) => findUserById(trx, id, { includeDeleted: true }));
+  if (row === undefined) throw notFound("user");
+  return toUserMessage(row);
+}
+
+export interface ListUsersInput {
+  pageSize: number;
+  pageToken: string;
+  role?: Role | undefined;
+  includeDeleted: boolean;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+/** A page of users in email order; the token is bound to the filters it was issued for */
+export async function listUsers(caller: Caller, input: ListUsersInput): Promise<{ users: User[]; nextPageToken: string }> {
+  const tenantId = tenantOf(caller);
+  const filters = { tenantId, role: input.role ?? "", includeDeleted: input.includeDeleted };
+  const afterEmail = input.pageToken === "" ? undefined : decodePageToken(input.pageToken, filters);
+  const limit = Math.min(input.pageSize === 0 ? DEFAULT_PAGE_SIZE : input.pageSize, MAX_PAGE_SIZE);
+  const { rows, more } = await caller.inTenant((trx) =>
+    listUsersPage(trx, { tenantId, limit, afterEmail, role: input.role, includeDeleted: input.includeDeleted }),
+  );
+  const last = rows.at(-1);
+  return { users: rows.map(toUserMessage), nextPageToken: more && last ? encodePageToken(last.email, filters) : "" };
+}
+
+/** The update_mask paths UpdateUser accepts */
+export const updatablePaths = ["role", "permissions", "tenant_permissions", "preferences", "timezone", "language"] as const;
+export type UpdatablePath = (typeof updatablePaths)[number];
+/** Paths a user may change on themself without users:write */
+const selfServicePaths: ReadonlySet<UpdatablePath> = new Set<UpdatablePath>(["preferences", "timezone", "language"]);
+const grantPaths: ReadonlySet<UpdatablePath> = new Set<UpdatablePath>(["role", "permissions", "tenant_permissions"]);
+
+/**
+ * Applies the masked fields. A user may change their own preferences, timezone and language; everything else
+ * needs users:write, and users:admin where manager/admin roles are involved; a change may not grant what the
+ * caller lacks; the last active admin keeps the admin role.
+ */
+export async function updateUser(caller: Caller, id: string, paths: readonly UpdatablePath[], patch: UserPatch): Promise<User> {
+  const tenantId = tenantOf(caller);
+  const { principal } = caller;
+  const selfService = selfUserId(principal) === id && paths.every((p) => selfServicePaths.has(p));
+  if (!selfService) authorize(principal, "users:write", tenantId);
+  const row = await caller.inTenant(async (trx) => {
+    if (paths.includes("role")) await lockTenantForUsers(trx, tenantId);
+    const target = await findUserById(trx, id, { forUpdate: true });
+    if (target === undefined) throw notFound("user");
+    if (!selfService) requireManageRoles(principal, patch.role === undefined ? [target.role] : [target.role, patch.role]);
+    if (paths.some((p) => grantPaths.has(p))) {
+      requireNoEscalation(principal, shapeOf(target), {
+        role: patch.role ?? target.role,
+        permissions: patch.permissions ?? target.permissions ?? [],
+        tenantPermissions: patch.tenant_permissions ?? target.tenant_permissions ?? {},
+      });
+    }
+    if (target.role === "admin" && patch.role !== undefined && patch.role !== "admin") await requireAnotherAdmin(trx, tenantId);
+    const updated = await updateUserRow(trx, id, patch);
+    if (updated === undefined) throw notFound("user");
+    return updated;
+  });
+  caller.log.info({ user_id: id, fields: paths }, "user updated");
+  return toUserMessage(row);
+}
+
+/** Soft delete: deleted_at set, sessions revoked at once, reset token dropped; never the last admin */
+export async function deleteUser(caller: Caller, id: string, now: Date): Promise<void> {
+  const tenantId = tenantOf(caller);
+  authorize(caller.principal, "users:write", tenantId);
+  await caller.inTenant(async (trx) => {
+    await lockTenantForUsers(trx, tenantId);
+    const target = await findUserById(trx, id, { forUpdate: true });
+    if (target === undefined) throw notFound("user");
+    requireManageRoles(caller.principal, [target.role]);
+    if (target.role === "admin") await requireAnotherAdmin(trx, tenantId);
+    await softDeleteUser(trx, id, now);
+    await revokeSessions(trx, { user_id: id }, now);
+  });
+  caller.log.info({ user_id: id }, "user deleted");
+}
+
+async function requireAnotherAdmin(trx: Tx, tenantId: string): Promise<void> {
+  if ((await countLiveAdmins(trx, tenantId)) <= 1) throw lastAdmin();
+}
+
+const shapeOf = (row: UserRow): { role: Role; permissions: string[]; tenantPermissions: Record<string, unknown> } => ({
+  role: row.role,
+  permissions: row.permissions ?? [],
+  tenantPermissions: row.tenant_permissions ?? {},
+});
