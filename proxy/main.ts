@@ -50,6 +50,8 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     address: config.controlPlane.address,
     serviceToken: options.serviceToken,
     dataDir: options.dataDir,
+    // A snapshot is one message of about 1 KB per tenant: leave room for hundreds of thousands of tenants.
+    channelOptions: { "grpc.max_receive_message_length": 512 * 1024 * 1024 },
     clock,
     logger,
   }).start();

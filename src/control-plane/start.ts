@@ -84,8 +84,9 @@ export async function startControlPlane(config: Config, options: StartOptions): 
     async close() {
       closed = true;
       dbHealth.stop();
-      await grpc.close();
+      // Slices first: they end their open streams (WatchTenants) cleanly, so the server need not force them.
       for (const slice of slices) await slice.close?.();
+      await grpc.close();
       if (ownsDb) await db.close();
     },
   };

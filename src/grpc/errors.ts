@@ -14,10 +14,14 @@ export function toServiceError(err: unknown, log: Logger): Partial<ServiceError>
   return serviceErrorOf(tmError);
 }
 
+const asciiJson = (value: unknown): string =>
+  JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 export function serviceErrorOf(error: TenantMeshError): Partial<ServiceError> {
   const metadata = new Metadata();
   metadata.set("tm-error-code", error.code);
-  if (error.violations.length > 0) metadata.set("tm-violations", JSON.stringify(error.violations));
+  // Metadata values must be ASCII: escape the rest as JSON \u sequences, which any JSON parser reads back.
+  if (error.violations.length > 0) metadata.set("tm-violations", asciiJson(error.violations));
   if (error.retryAfterSeconds !== undefined) {
     metadata.set("retry-after", String(error.retryAfterSeconds));
     metadata.set("grpc-retry-pushback-ms", String(Math.round(error.retryAfterSeconds * 1000)));

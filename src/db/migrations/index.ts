@@ -21,6 +21,7 @@ import { createTenantChanges } from "./20261129110900_create_tenant_changes.js";
 import { createTenantOutbox } from "./20261129111000_create_tenant_outbox.js";
 import { scopeSessionUserReference } from "./20261129111100_scope_session_user_reference.js";
 import { restrictTenantChangesWrites } from "./20261129111200_restrict_tenant_changes_writes.js";
+import { narrowApiKeyChangeTrigger } from "./20261129111300_narrow_api_key_change_trigger.js";
 
 export type { Migration } from "./migration.js";
 
@@ -46,6 +47,7 @@ export const migrations: readonly Migration[] = [
   createTenantOutbox,
   scopeSessionUserReference,
   restrictTenantChangesWrites,
+  narrowApiKeyChangeTrigger,
 ];
 
 /** A knex migration source over the static list, bound to the configured role names */
