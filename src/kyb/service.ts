@@ -9,7 +9,7 @@ import type { Database, Tx } from "../db/index.js";
 import { invalidArgument, notFound, quotaExceeded, TenantMeshError } from "../errors/index.js";
 import { classifyBusiness } from "./classification.js";
 import type { AssessedBusiness, Business, BusinessPage, ClassifiedBusiness, KybModule, NewBusiness } from "./model.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { createdAtIdCursor, decodePageToken, encodePageToken } from "../grpc/page-token.js";
 import { assessRisk } from "./risk.js";
 import * as store from "./store.js";
 
@@ -70,7 +70,7 @@ export function createKybService(options: { db: Database; clock: Clock }): KybSe
     },
 
     listBusinesses(tenantId, page) {
-      const after = decodePageToken(page.pageToken);
+      const after = page.pageToken === "" ? undefined : decodePageToken(page.pageToken, createdAtIdCursor);
       return db.withTenant(tenantId, async (trx) => {
         // One row more than asked tells whether another page follows, without a second query.
         const rows = await store.listBusinesses(trx, tenantId, { after, limit: page.pageSize + 1 });

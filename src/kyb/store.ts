@@ -5,7 +5,7 @@
  */
 import type { Tx } from "../db/index.js";
 import type { Business, BusinessDetails, BusinessStatus, NewBusiness } from "./model.js";
-import type { BusinessCursor } from "./page-token.js";
+import type { CreatedAtIdCursor as BusinessCursor } from "../grpc/page-token.js";
 
 /** A `businesses` row as PostgreSQL returns it */
 interface BusinessRow {

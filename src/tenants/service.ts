@@ -10,7 +10,7 @@ import type { ListTenantsResponse, Tenant } from "../gen/tenantmesh/v1/tenant.js
 import type { RpcContext } from "../grpc/index.js";
 import type { PlanType } from "../plans/index.js";
 import { toTenantMessage, type TenantStatus } from "./model.js";
-import { decodeTenantPageToken, encodeTenantPageToken } from "./page-token.js";
+import { createdAtIdCursor, decodePageToken, encodePageToken } from "../grpc/page-token.js";
 import { findTenant, insertTenantEvent, listTenants as listTenantRows, updateTenant as updateTenantRow } from "./store.js";
 import { buildPatch, checkMask } from "./update-mask.js";
 
@@ -40,13 +40,13 @@ export interface ListInput {
 /** Operators' listing, every tenant across RLS, in creation order with keyset page tokens */
 export async function listTenants(db: Database, input: ListInput): Promise<ListTenantsResponse> {
   const filters = { status: input.status ?? "", planType: input.planType ?? "" };
-  const after = input.pageToken === "" ? undefined : decodeTenantPageToken(input.pageToken, filters);
+  const after = input.pageToken === "" ? undefined : decodePageToken(input.pageToken, createdAtIdCursor, [filters.status, filters.planType]);
   const limit = input.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(input.pageSize, MAX_PAGE_SIZE);
   // One row more than the page tells whether another page exists without a count.
   const rows = await db.asPlatform((trx) => listTenantRows(trx, { limit: limit + 1, after, status: input.status, planType: input.planType }));
   const page = rows.slice(0, limit);
   const last = rows.length > limit ? page.at(-1) : undefined;
-  return { tenants: page.map((r) => toTenantMessage(r.row)), nextPageToken: last ? encodeTenantPageToken(last.cursor, filters) : "" };
+  return { tenants: page.map((r) => toTenantMessage(r.row)), nextPageToken: last ? encodePageToken(last.cursor, [filters.status, filters.planType]) : "" };
 }
 
 /**

@@ -8,7 +8,8 @@ import { invalidArgument, notFound, quotaExceeded, TenantMeshError } from "../er
 import type { User } from "../gen/tenantmesh/v1/user.js";
 import type { Tx } from "../db/index.js";
 import { inCallerTenant, tenantOf, type Caller } from "./context.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodePageToken, encodePageToken } from "../grpc/page-token.js";
+import { z } from "zod";
 import { requireManageRoles, requireNoEscalation, selfUserId } from "./rules.js";
 import { revokeSessions } from "./sessions.js";
 import {
@@ -86,16 +87,19 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
 /** A page of users in email order; the token is bound to the filters it was issued for */
+/** ListUsers pages in email order: the position is the last email shown */
+const emailCursor = z.object({ after: z.string().max(255) });
+
 export async function listUsers(caller: Caller, input: ListUsersInput): Promise<{ users: User[]; nextPageToken: string }> {
   const tenantId = tenantOf(caller);
   const filters = { tenantId, role: input.role ?? "", includeDeleted: input.includeDeleted };
-  const afterEmail = input.pageToken === "" ? undefined : decodePageToken(input.pageToken, filters);
+  const afterEmail = input.pageToken === "" ? undefined : decodePageToken(input.pageToken, emailCursor, [filters.tenantId, filters.role, filters.includeDeleted]).after;
   const limit = Math.min(input.pageSize === 0 ? DEFAULT_PAGE_SIZE : input.pageSize, MAX_PAGE_SIZE);
   const { rows, more } = await caller.inTenant((trx) =>
     listUsersPage(trx, { tenantId, limit, afterEmail, role: input.role, includeDeleted: input.includeDeleted }),
   );
   const last = rows.at(-1);
-  return { users: rows.map(toUserMessage), nextPageToken: more && last ? encodePageToken(last.email, filters) : "" };
+  return { users: rows.map(toUserMessage), nextPageToken: more && last ? encodePageToken({ after: last.email }, [filters.tenantId, filters.role, filters.includeDeleted]) : "" };
 }
 
 /** The update_mask paths UpdateUser accepts */
