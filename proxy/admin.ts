@@ -24,6 +24,8 @@ export interface AdminServerOptions {
   readonly isReady?: () => boolean | string;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** More operator JSON endpoints by path (e.g. `/admin/traces` from proxy/telemetry), behind the same token */
+  readonly operatorRoutes?: Readonly<Record<string, (url: URL) => unknown>>;
 }
 
 export interface AdminServer {
@@ -52,6 +54,7 @@ export function readinessProblems(directory: TenantDirectory, clusters: readonly
  * - `GET /metrics` — Prometheus text: request metrics, directory source/staleness, backend state;
  * - `GET /admin/backends`, `GET /admin/tenants[?id=…]` — JSON for operators, behind the operator token. Key
  *   listings show ids, roles and expiry, never digests.
+ * - `operatorRoutes` (e.g. `GET /admin/traces?tenant=…`) — more operator JSON, behind the same token.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const clock = options.clock ?? systemClock;
@@ -82,8 +85,16 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
           return send(res, 401, { error: "operator token required" }, { "www-authenticate": 'Bearer realm="tenantmesh-proxy-admin"' });
         }
         return url.pathname === "/admin/backends" ? send(res, 200, backendsView(clusters(), clock.now())) : send(res, 200, tenantsView(options.directory, url.searchParams.get("id"), clock.now()));
-      default:
-        return send(res, 404, { error: "not found" });
+      default: {
+        const routes = options.operatorRoutes;
+        // Own properties only: a path like /constructor must not reach Object.prototype
+        const extra = routes !== undefined && Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+        if (extra === undefined) return send(res, 404, { error: "not found" });
+        if (!authorized(req.headers.authorization, expected)) {
+          return send(res, 401, { error: "operator token required" }, { "www-authenticate": 'Bearer realm="tenantmesh-proxy-admin"' });
+        }
+        return send(res, 200, extra(url));
+      }
     }
   };
 

@@ -36,6 +36,10 @@ export interface Timings {
   /** When the upstream response headers arrived */
   responseStart: number;
   end: number;
+  /** Milliseconds the request waited in a dispatch queue for a backend slot (set by pick; 0 when it did not) */
+  queuedMs: number;
+  /** Milliseconds the throttle took to decide (a shared-store throttle may wait; set by throttle) */
+  throttledMs: number;
 }
 
 /** How the exchange ended, as far as the record stage and metrics are concerned */
@@ -57,6 +61,8 @@ export class ProxyContext {
   attempts = 0;
   /** Set by a forwarder whose failed attempt may safely be sent again elsewhere (nothing reached a backend) */
   retryable = false;
+  /** The forwarder's own state for this request, kept across a retry (e.g. the gRPC request bytes to replay) */
+  forwardState: unknown = undefined;
   outcome: RequestOutcome = "success";
   /** HTTP status, or gRPC status number, sent to the client (0 until known) */
   status = 0;
@@ -78,7 +84,7 @@ export class ProxyContext {
     readonly requestId: string,
     start: number,
   ) {
-    this.timings = { start, picked: 0, responseStart: 0, end: 0 };
+    this.timings = { start, picked: 0, responseStart: 0, end: 0, queuedMs: 0, throttledMs: 0 };
   }
 }
 

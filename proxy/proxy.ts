@@ -14,7 +14,7 @@ import { identify } from "./pipeline/identify.js";
 import { pick } from "./pipeline/pick.js";
 import { record, type RequestHook, type RequestMetrics } from "./pipeline/record.js";
 import { route } from "./pipeline/route.js";
-import { compose, type NamedStage } from "./pipeline/stage.js";
+import { compose, type NamedStage, type Stage } from "./pipeline/stage.js";
 import { ConcurrencyThrottle, throttle, type InFlightObserver, type Throttle } from "./pipeline/throttle.js";
 import { ProxyServer, type ServerLimits } from "./server.js";
 import type { Cluster, RouteTable } from "./upstream/types.js";
@@ -80,6 +80,8 @@ export interface CreateProxyOptions {
   readonly createQueue?: (cluster: Cluster) => DispatchQueue;
   /** Called with every finished request (usage, tracing) */
   readonly hooks?: readonly RequestHook[];
+  /** The trace stage (proxy/telemetry), placed right after record so its span covers every other stage */
+  readonly trace?: Stage;
 }
 
 export interface Proxy {
@@ -94,6 +96,20 @@ export interface Proxy {
  * The data plane, composed once: record → identify → route → admit → throttle → pick → forward. Record is
  * listed first so it wraps, and so sees, every outcome; route runs before admit because admission gates on the
  * route's module. The composition is checked here, at start-up, not on the first request.
+ *
+ * ```
+ * :8080 ─ sniff preface ─┬─ HTTP/1.1 (parser limits: 431 headers, 408 slow) ─┐  (Content-Length > max: 413)
+ *                        └─ h2c (max streams, gRPC only) ────────────────────┤
+ *   record ┬ identify ──✗ 401 UNAUTHENTICATED (no/unknown/revoked/expired key or session)
+ *          ├ route ─────✗ 404 NO_ROUTE / UNIMPLEMENTED
+ *          ├ admit ─────✗ 403 TENANT_INACTIVE · MODULE_DISABLED · NETWORK_RESTRICTED
+ *          ├ throttle ──✗ 429 RATE_LIMITED + Retry-After          (Throttle: issue 5 fills it)
+ *          ├ pick ──────✗ 503 UNAVAILABLE (no backend; queue full or waited too long, + Retry-After)
+ *          │   └ full cluster → DispatchQueue (FIFO now; weighted fair queuing in issue 5)
+ *          └ forward ───✗ 504 DEADLINE_EXCEEDED · 503 connect failure (retried once elsewhere when safe)
+ *                        · 502 BAD_GATEWAY · 413 body over limit · gRPC framing errors end that stream
+ *   every ✗ is a value; entry.ts hands it to respond.ts, the one place it becomes a wire response
+ * ```
  */
 export function createProxy(options: CreateProxyOptions): Proxy {
   const limits: ProxyLimits = { ...defaultProxyLimits, ...options.limits };
@@ -123,6 +139,7 @@ export function createProxy(options: CreateProxyOptions): Proxy {
 
   const stages: NamedStage[] = [
     { name: "record", stage: record(options.metrics, options.hooks ?? [], logger) },
+    ...(options.trace ? [{ name: "trace", stage: options.trace }] : []),
     { name: "identify", stage: identify({ directory: options.directory, sessionVerifier: options.sessionVerifier, apiKeyPepper: options.apiKeyPepper, clock }) },
     { name: "route", stage: route(options.routes) },
     { name: "admit", stage: admit() },

@@ -3,10 +3,12 @@ import type { ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { TenantMeshError } from "../src/errors/index.js";
 import type { Exchange, GrpcExchange } from "./context.js";
+import { rateLimitFields, retryAfterMs } from "./limits/rate-limited.js";
 
 /**
  * The one place where the proxy's expected failures become wire responses (linkerd2-proxy's `respond.rs`):
- * - HTTP: the catalogue's status, body `{"error":{"code","message"}}`, `Retry-After` when the error has a wait;
+ * - HTTP: the catalogue's status, body `{"error":{"code","message"}}`, `Retry-After` when the error has a wait,
+ *   and `RateLimit-Policy` / `RateLimit` on a refusal by one of the tenant's own limits (limits/rate-limited.ts);
  * - gRPC: a trailers-only response (HTTP 200 + `grpc-status`, `grpc-message`, `tm-error-code`, and
  *   `retry-after` / `grpc-retry-pushback-ms` when given), or, when response headers already went out, those
  *   same fields as the stream's trailers;
@@ -29,6 +31,7 @@ export function respond(exchange: Exchange, error: TenantMeshError): void {
         "cache-control": "no-store",
       };
       if (error.retryAfterSeconds !== undefined) headers["retry-after"] = error.retryAfterSeconds;
+      Object.assign(headers, rateLimitFields(error));
       // Unread request body left on the connection (e.g. a 413 mid-upload): close rather than drain it
       if (!req.complete) headers.connection = "close";
       res.writeHead(error.httpStatus, headers);
@@ -52,7 +55,8 @@ export function respondRaw(socket: Duplex, error: TenantMeshError): void {
   }
   const body = JSON.stringify(error.toJSON());
   const status = error.httpStatus;
-  const retry = error.retryAfterSeconds !== undefined ? `retry-after: ${error.retryAfterSeconds}\r\n` : "";
+  let retry = error.retryAfterSeconds !== undefined ? `retry-after: ${error.retryAfterSeconds}\r\n` : "";
+  for (const [name, value] of Object.entries(rateLimitFields(error))) retry += `${name}: ${value}\r\n`;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\n` +
       `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
@@ -69,9 +73,10 @@ export function grpcErrorFields(error: TenantMeshError): Record<string, string> 
   };
   if (error.retryAfterSeconds !== undefined) {
     fields["retry-after"] = String(error.retryAfterSeconds);
-    fields["grpc-retry-pushback-ms"] = String(Math.round(error.retryAfterSeconds * 1000));
+    // The exact wait when the limit knows it (a token bucket refills in milliseconds), else Retry-After's
+    fields["grpc-retry-pushback-ms"] = String(retryAfterMs(error) ?? Math.round(error.retryAfterSeconds * 1000));
   }
-  return fields;
+  return Object.assign(fields, rateLimitFields(error));
 }
 
 function respondGrpc(exchange: GrpcExchange, error: TenantMeshError): void {

@@ -97,6 +97,10 @@ export class ProxyServer {
       this.net.once("error", reject);
       this.net.listen(port, host, () => {
         this.net.off("error", reject);
+        // The HTTP/1.1 server never listens itself (connections are handed to it), but Node starts its
+        // connection tracking — which enforces headersTimeout/requestTimeout and lets closeIdleConnections
+        // work — on its 'listening' event
+        this.h1.emit("listening");
         this.net.on("error", (err) => this.logger.error({ err }, "proxy listener error"));
         resolve(this.net.address() as AddressInfo);
       });
@@ -124,6 +128,8 @@ export class ProxyServer {
     await Promise.all([closed, drained]);
     clearTimeout(deadline);
     this.h1.closeAllConnections();
+    // Stops the connection-checking timer; the server was never bound, so the close "error" is expected
+    this.h1.close(() => undefined);
   }
 
   private sniff(socket: Socket): void {

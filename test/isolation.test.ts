@@ -64,6 +64,92 @@ const fixtures: Record<string, Fixture> = {
     row: (tenant_id, n) => ({ tenant_id, kind: "isolation_test", recipient: `user${n}@example.test` }),
     change: { delivered_at: new Date("2026-02-01T00:00:00Z") },
   },
+  pool_allocations: {
+    row: (tenant_id) => ({ tenant_id, pool: "database", amount: 1 }),
+    change: { amount: 5 },
+  },
+  billing_accounts: {
+    row: (tenant_id) => ({ tenant_id, currency: "USD", billing_cycle: "monthly" }),
+    change: { billing_cycle: "annual", billing_info: JSON.stringify({ hijacked: true }) },
+  },
+  invoices: {
+    row: (tenant_id, n) => ({
+      tenant_id,
+      number: `INV-isolation-${n}`,
+      period: "2026-01",
+      period_start: new Date("2026-01-01T00:00:00Z"),
+      period_end: new Date("2026-02-01T00:00:00Z"),
+      billing_cycle: "monthly",
+      plan_type: "basic",
+      currency: "USD",
+      total_minor: 4900,
+    }),
+    change: { total_minor: 0 },
+  },
+  invoice_lines: {
+    row: (tenant_id, n, ref) => ({
+      tenant_id,
+      invoice_id: ref("invoices").id,
+      position: n,
+      kind: "base_fee",
+      resource_type: "base_fee",
+      description: "isolation test",
+      quantity: 1,
+      unit: "month",
+      included: 0,
+      billable: 1,
+      rate_micros: 49_000_000,
+      units_per_billing_unit: 1,
+      amount_minor: 4900,
+    }),
+    change: { amount_minor: 0 },
+  },
+  tenant_scaling_state: {
+    row: (tenant_id) => ({ tenant_id, target_scale: 2, utilization: 0.5 }),
+    change: { target_scale: 9, last_direction: "up" },
+  },
+  tenant_scaling_events: {
+    row: (tenant_id) => ({ tenant_id, direction: "up", from_scale: 1, to_scale: 2, target_scale: 2, utilization: 0.9, reason: "isolation test" }),
+    change: { reason: "hijacked" },
+  },
+  tenant_alerts: {
+    row: (tenant_id) => ({ tenant_id, kind: "error_rate", severity: "warning", message: "isolation test", value: 0.2, threshold: 0.05 }),
+    change: { cleared_at: new Date("2030-01-01T00:00:00Z"), message: "hijacked" },
+  },
+  tenant_keyrings: {
+    row: (tenant_id) => ({ tenant_id, latest_version: 1 }),
+    change: { min_decryption_version: 2, shredded_at: new Date("2026-02-01T00:00:00Z") },
+  },
+  tenant_data_keys: {
+    row: (tenant_id, n) => ({ tenant_id, version: n, kek_id: `kek-${n}`, wrapped_key: "AAAA" }),
+    change: { wrapped_key: "hijacked" },
+  },
+  audit_events: {
+    row: (tenant_id, n) => ({
+      tenant_id,
+      seq: n,
+      occurred_at: new Date("2026-01-01T00:00:00Z"),
+      actor: "isolation-test",
+      action: "isolation.test",
+      outcome: "success",
+      prev_hash: "0".repeat(64),
+      hash: "1".repeat(64),
+      mac: "2".repeat(64),
+    }),
+    change: { actor: "hijacked" },
+  },
+  compliance_reports: {
+    row: (tenant_id) => ({
+      tenant_id,
+      standard: "SOC2",
+      status: "compliant",
+      score: 1,
+      generated_by: "isolation-test",
+      generated_at: new Date("2026-01-01T00:00:00Z"),
+      valid_until: new Date("2026-01-31T00:00:00Z"),
+    }),
+    change: { status: "non_compliant", score: 0 },
+  },
 };
 
 interface TenantTable {
@@ -86,7 +172,7 @@ const knownCrossTenantReferenceGaps = new Set<string>();
  * Append-only tables: the application role holds no UPDATE or DELETE grant on them at all, so every update or
  * delete — of B's rows or of A's own — must fail with 42501 and leave the rows as they were.
  */
-const appendOnlyTables = new Set(["tenant_changes"]);
+const appendOnlyTables = new Set(["audit_events", "invoice_lines", "invoices", "tenant_changes"]);
 
 async function sqlStateOf(run: () => Promise<unknown>): Promise<string> {
   try {

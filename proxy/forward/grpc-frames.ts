@@ -1,4 +1,6 @@
+import type { IncomingHttpHeaders } from "node:http2";
 import { TenantMeshError } from "../../src/errors/index.js";
+import type { ProxyContext } from "../context.js";
 import { payloadTooLarge } from "./errors.js";
 
 /**
@@ -8,7 +10,8 @@ import { payloadTooLarge } from "./errors.js";
  * proxy ends the call with an error (and resets its upstream stream) and keeps serving everything else.
  */
 export class GrpcFrameReader {
-  private readonly header = Buffer.alloc(5);
+  /** Bytes of a message header split across chunks; allocated only when that happens (rarely) */
+  private partial: Buffer | undefined;
   private headerFill = 0;
   /** Payload bytes of the current message still to come; 0 between messages */
   private remaining = 0;
@@ -26,15 +29,25 @@ export class GrpcFrameReader {
         i += take;
         continue;
       }
-      const take = Math.min(5 - this.headerFill, n - i);
-      chunk.copy(this.header, this.headerFill, i, i + take);
-      this.headerFill += take;
-      i += take;
-      if (this.headerFill < 5) break;
-      this.headerFill = 0;
-      const flag = this.header[0]!;
+      let flag: number;
+      let length: number;
+      if (this.headerFill === 0 && n - i >= 5) {
+        // The common case: the whole header is in this chunk, read in place
+        flag = chunk[i]!;
+        length = chunk.readUInt32BE(i + 1);
+        i += 5;
+      } else {
+        const header = (this.partial ??= Buffer.alloc(5));
+        const take = Math.min(5 - this.headerFill, n - i);
+        chunk.copy(header, this.headerFill, i, i + take);
+        this.headerFill += take;
+        i += take;
+        if (this.headerFill < 5) break;
+        this.headerFill = 0;
+        flag = header[0]!;
+        length = header.readUInt32BE(1);
+      }
       if (flag > 1) return malformed(`a gRPC message has an invalid compressed flag ${flag}`);
-      const length = this.header.readUInt32BE(1);
       if (length > this.maxMessageBytes) return payloadTooLarge(this.maxMessageBytes, `a gRPC message of ${length} bytes`);
       this.remaining = length;
     }
@@ -72,4 +85,23 @@ export function parseGrpcTimeout(value: string | string[] | undefined): number |
     default:
       return amount / 1_000_000;
   }
+}
+
+/** The deadline in ms from the request's start: the tenant's limit, shortened by the client's grpc-timeout */
+export function deadlineOf(ctx: ProxyContext, tenantMs: number): number {
+  const client = parseGrpcTimeout(ctx.headers["grpc-timeout"]);
+  return client === undefined ? tenantMs : Math.min(client, tenantMs);
+}
+
+/** Upstream response headers or trailers as the client gets them: pseudo-headers other than :status dropped */
+export function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  if (headers[":status"] !== undefined) out[":status"] = 200;
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 58) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.join(", ") : String(value);
+  }
+  return out;
 }

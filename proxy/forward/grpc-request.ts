@@ -71,6 +71,10 @@ export class RequestSide {
     this.broken = true;
     this.kept = undefined;
     this.client.resume();
+    // Once answered, ask a client still sending to stop (RFC 9113 §8.1, RST_STREAM NO_ERROR). Deferred a turn:
+    // the answer is written by respond.ts when the pipeline settles, within this turn's microtasks, and
+    // close() with NO_ERROR then waits for it to be flushed.
+    if (!this.client.readableEnded) setImmediate(() => this.client.close(constants.NGHTTP2_NO_ERROR));
   }
 
   private readonly onData = (chunk: Buffer): void => {

@@ -2,11 +2,10 @@ import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type Serve
 import { TenantMeshError } from "../../src/errors/index.js";
 import type { GrpcExchange, ProxyContext } from "../context.js";
 import type { StageResult } from "../pipeline/stage.js";
-import { respond } from "../respond.js";
 import type { Backend } from "../upstream/backend.js";
 import type { UpstreamOutcome } from "../upstream/types.js";
 import { classifyUpstreamError, deadlineExceeded } from "./errors.js";
-import { GrpcFrameReader, parseGrpcTimeout } from "./grpc-frames.js";
+import { deadlineOf, GrpcFrameReader, responseHeaders } from "./grpc-frames.js";
 import { Http2SessionPool } from "./grpc-sessions.js";
 import { upstreamGrpcHeaders, type IdentitySigning } from "./headers.js";
 import { RequestSide } from "./grpc-request.js";
@@ -35,8 +34,6 @@ const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR, NGHTTP2_INTERN
  */
 export class GrpcForwarder {
   private readonly sessions: Http2SessionPool;
-  /** Request sides survive a retry: a second attempt replays what the first consumed */
-  private readonly requests = new WeakMap<ProxyContext, RequestSide>();
 
   constructor(private readonly options: GrpcForwarderOptions) {
     this.sessions = new Http2SessionPool({ idleTimeoutMs: options.sessionIdleTimeoutMs, windowBytes: options.windowBytes });
@@ -47,10 +44,11 @@ export class GrpcForwarder {
     const backend = ctx.backend;
     const tenant = ctx.tenant;
     if (exchange.kind !== "grpc" || backend === undefined || tenant === undefined) throw new Error("gRPC forward needs a gRPC exchange and a backend");
-    let request = this.requests.get(ctx);
+    // The request side survives a retry: a second attempt replays what the first consumed
+    let request = ctx.forwardState as RequestSide | undefined;
     if (request === undefined) {
       request = new RequestSide(exchange.stream, new GrpcFrameReader(this.options.maxMessageBytes), this.options.replayBytes);
-      this.requests.set(ctx, request);
+      ctx.forwardState = request;
     }
     const budget = deadlineOf(ctx, tenant.maxResponseTimeMs > 0 ? tenant.maxResponseTimeMs : this.options.defaultTimeoutMs);
     const remaining = budget - (performance.now() - ctx.timings.start);
@@ -70,12 +68,6 @@ export class GrpcForwarder {
   close(): void {
     this.sessions.close();
   }
-}
-
-/** The deadline in ms from the request's start: the tenant's limit, shortened by the client's grpc-timeout */
-function deadlineOf(ctx: ProxyContext, tenantMs: number): number {
-  const client = parseGrpcTimeout(ctx.headers["grpc-timeout"]);
-  return client === undefined ? tenantMs : Math.min(client, tenantMs);
 }
 
 /** One upstream attempt of a call: relays the response, enforces the deadline, propagates cancellation */
@@ -155,11 +147,8 @@ class GrpcAttempt {
   };
 
   private readonly onEnd = (): void => {
-    if (this.done || !this.responseStarted || this.answered || this.client.destroyed) return;
-    if (this.exchange.trailers === undefined) {
-      this.fail(new TenantMeshError("TM_ERR_BAD_GATEWAY", "the backend ended the call without a grpc-status"), "reset");
-      return;
-    }
+    // A reset also ends the readable side, without trailers: onUpstreamClose sorts that out from rstCode
+    if (this.done || this.answered || this.exchange.trailers === undefined || this.client.destroyed) return;
     if (!this.client.writableEnded && this.client.headersSent) this.client.end();
   };
 
@@ -185,6 +174,17 @@ class GrpcAttempt {
         return;
       }
     }
+    if (code === NGHTTP2_NO_ERROR && this.responseStarted) {
+      this.fail(new TenantMeshError("TM_ERR_BAD_GATEWAY", "the backend ended the call without a grpc-status"), "reset");
+      return;
+    }
+    // Node closes the streams of a lost connection with CANCEL: not the backend's answer, and not the client's
+    // doing, so the client gets UNAVAILABLE with a reason rather than a reset that reads "you cancelled"
+    const session = this.upstream.session;
+    if (session === undefined || session.destroyed) {
+      this.fail(new TenantMeshError("TM_ERR_BAD_GATEWAY", "the connection to the backend was lost during the call", { cause: this.upstreamError }), "reset");
+      return;
+    }
     // An upstream reset (or a connection lost mid-call) is passed to the client as a reset of its stream
     if (!this.client.destroyed && !this.client.closed) this.client.close(code === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : code);
     this.ctx.status = 14; // UNAVAILABLE, as the client library will report it
@@ -206,26 +206,16 @@ class GrpcAttempt {
     this.finish(undefined, undefined);
   };
 
-  /** Ends the call with an error the client gets as grpc-status (respond.ts picks trailers-only or trailers) */
+  /**
+   * Ends the call with an error the client gets as grpc-status (respond.ts picks trailers-only or trailers).
+   * `outcome` undefined: the client's own fault (bad framing), reported nothing about the backend; the rest of
+   * what it sends is discarded.
+   */
   private fail(error: TenantMeshError, outcome: UpstreamOutcome | undefined): void {
     if (this.done) return;
     if (!this.upstream.closed) this.upstream.close(NGHTTP2_CANCEL);
-    if (outcome === undefined) {
-      // The client's own fault (bad framing): answer now, and report nothing about the backend
-      respond(this.exchange, error);
-      this.request.drain();
-      this.finishQuietly(error);
-      return;
-    }
+    if (outcome === undefined) this.request.drain();
     this.finish(outcome, error);
-  }
-
-  private finishQuietly(error: TenantMeshError): void {
-    this.done = true;
-    this.cleanup();
-    this.ctx.status = error.grpcStatus;
-    // Already answered above; resolving with undefined keeps respond() from writing a second answer
-    this.resolve(undefined);
   }
 
   private finish(outcome: UpstreamOutcome | undefined, error: TenantMeshError | undefined): void {
@@ -247,17 +237,4 @@ class GrpcAttempt {
 
 function unavailableRefused(): TenantMeshError {
   return new TenantMeshError("TM_ERR_UNAVAILABLE", "the backend refused the call before handling it", { retryAfterSeconds: 1 });
-}
-
-/** Upstream response headers or trailers as the client gets them: pseudo-headers other than :status dropped */
-function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  if (headers[":status"] !== undefined) out[":status"] = 200;
-  for (const name in headers) {
-    if (name.charCodeAt(0) === 58) continue;
-    const value = headers[name];
-    if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.join(", ") : String(value);
-  }
-  return out;
 }

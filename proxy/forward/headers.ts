@@ -89,23 +89,40 @@ function setIdentity(out: OutHeaders, ctx: ProxyContext, signing: IdentitySignin
   out[identityHeaders.principal] = principal;
   out[identityHeaders.requestId] = ctx.requestId;
   out[identityHeaders.signature] = signIdentity(signing.secret, identity, signing.clock.now());
-  out.baggage = withTenantBaggage(ctx.headers.baggage, tenant.id);
+  out.baggage = withTenantBaggage(ctx.headers.baggage, tenant.id, { plan: tenant.planType, priority: tenant.priority });
 }
 
+/** Baggage members only the proxy may set: backends tag their spans with them (src/telemetry) */
+const proxyOwnedBaggage: ReadonlySet<string> = new Set(["tenant.id", "tenant.plan", "tenant.priority"]);
+
 /**
- * W3C baggage with `tenant.id=<id>` appended to what the client sent, after dropping any `tenant.id` member of
- * its own: a client must not be able to name a tenant to backends that read baggage.
+ * W3C baggage with `tenant.id=<id>` (and, given `tenant`, `tenant.plan` and `tenant.priority`) appended to what
+ * the client sent, after dropping any such member of its own: a client must not be able to name a tenant, or
+ * its plan, to backends that read baggage.
  */
-export function withTenantBaggage(existing: string | string[] | undefined, tenantId: string): string {
-  const member = `tenant.id=${encodeURIComponent(tenantId)}`;
+export function withTenantBaggage(existing: string | string[] | undefined, tenantId: string, tenant?: { plan: string; priority: number }): string {
+  let member = `tenant.id=${encodeURIComponent(tenantId)}`;
+  if (tenant !== undefined) member += `,tenant.plan=${encodeURIComponent(tenant.plan)},tenant.priority=${tenant.priority}`;
   if (existing === undefined || existing === "") return member;
   const joined = Array.isArray(existing) ? existing.join(",") : existing;
   const kept = joined.split(",").filter((m) => {
     const key = m.split("=", 1)[0]?.trim();
-    return key !== undefined && key !== "" && key !== "tenant.id";
+    return key !== undefined && key !== "" && !proxyOwnedBaggage.has(key);
   });
   kept.push(member);
   return kept.join(",");
+}
+
+/** `tenant.id=<id>` per tenant, remembered: building and escaping it on every request showed in profiles */
+const members = new Map<string, string>();
+function baggageMember(tenantId: string): string {
+  let member = members.get(tenantId);
+  if (member === undefined) {
+    member = `tenant.id=${encodeURIComponent(tenantId)}`;
+    if (members.size >= 10_000) members.clear();
+    members.set(tenantId, member);
+  }
+  return member;
 }
 
 /** Extra hop-by-hop names a `Connection` header lists (beyond keep-alive/close), or undefined when none */

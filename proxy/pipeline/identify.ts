@@ -39,17 +39,20 @@ export function identify(options: IdentifyOptions): Stage {
       const token = credentialOf(ctx);
       if (token === undefined) return Promise.resolve(unauthenticated());
       if (token.startsWith("tm_")) {
-        const parsed = parseApiKey(token);
-        if (parsed === null) return Promise.resolve(unauthenticated());
-        const hit = directory.apiKey(parsed.keyId);
+        // The cache maps a presented token to its key id and the stored hash it matched. A revoked key is gone
+        // from the directory and a rotated secret changes the stored hash, so a stale entry can never admit.
+        const cached = keys.get(token);
+        const parsed = cached === undefined ? parseApiKey(token) : undefined;
+        const keyId = cached?.keyId ?? parsed?.keyId;
+        if (keyId === undefined) return Promise.resolve(unauthenticated());
+        const hit = directory.apiKey(keyId);
         if (hit === undefined) return Promise.resolve(unauthenticated());
         const { key, tenant } = hit;
         if (key.expiresAt !== undefined && key.expiresAt <= clock.now()) return Promise.resolve(unauthenticated());
-        // The cache maps a presented token to the stored hash it matched. A revoked key is gone from the
-        // directory and a rotated secret changes the stored hash, so a stale cache entry can never admit.
-        if (keys.get(token) !== key.secretHash) {
-          if (!verifyApiKeySecret(apiKeyPepper, parsed.keyId, parsed.secret, key.secretHash)) return Promise.resolve(unauthenticated());
-          keys.set(token, key.secretHash);
+        if (cached?.secretHash !== key.secretHash) {
+          const secret = (parsed ?? parseApiKey(token))?.secret;
+          if (secret === undefined || !verifyApiKeySecret(apiKeyPepper, keyId, secret, key.secretHash)) return Promise.resolve(unauthenticated());
+          keys.set(token, { keyId, secretHash: key.secretHash });
         }
         ctx.tenant = tenant;
         ctx.principal = `api_key:${key.keyId}`;
@@ -90,18 +93,23 @@ function stripForgedIdentity(ctx: ProxyContext): void {
   if (h[identityHeaders.signature] !== undefined) delete h[identityHeaders.signature];
 }
 
-/** A bounded map of token → the stored hash it was verified against; the oldest entry goes first */
+interface VerifiedKey {
+  readonly keyId: string;
+  readonly secretHash: string;
+}
+
+/** A bounded map of token → its key id and the stored hash it was verified against; the oldest goes first */
 class VerifiedKeys {
-  private readonly map = new Map<string, string>();
+  private readonly map = new Map<string, VerifiedKey>();
   constructor(private readonly max: number) {}
 
-  get(token: string): string | undefined {
+  get(token: string): VerifiedKey | undefined {
     return this.map.get(token);
   }
 
-  set(token: string, hash: string): void {
+  set(token: string, verified: VerifiedKey): void {
     if (this.max <= 0) return;
-    this.map.set(token, hash);
+    this.map.set(token, verified);
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
   }
 }

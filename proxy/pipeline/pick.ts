@@ -63,7 +63,11 @@ export function pick(options: PickStageOptions): Stage {
         // Waiters go first: a slot that is free now (a release raced us, or a backend came back) is theirs
         if (queue.depth > 0) queue.onRelease();
         let slot: Slot | TenantMeshError | undefined = takeNow(cluster, who, tenant.id, clock.now(), exclude, queue);
-        if (slot === undefined) slot = await wait(ctx, cluster, who, tenant, queue, exclude);
+        if (slot === undefined) {
+          const queuedAt = performance.now();
+          slot = await wait(ctx, cluster, who, tenant, queue, exclude);
+          ctx.timings.queuedMs += performance.now() - queuedAt;
+        }
         if (slot instanceof TenantMeshError) return slot;
         ctx.backend = slot.backend;
         ctx.attempts++;

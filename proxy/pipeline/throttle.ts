@@ -13,12 +13,12 @@ export type ThrottleDecision =
   | { readonly kind: "reject"; readonly error: TenantMeshError; readonly retryAfterSeconds: number };
 
 /**
- * Decides whether a tenant may send a request now. Synchronous and allocation-light: it runs on every request.
- * This issue ships a per-tenant concurrency limit; the performance-isolation issue replaces it with token
- * buckets (local or Redis-backed) plus the concurrency limit, behind this same interface.
+ * Decides whether a tenant may send a request now. Allocation-light: it runs on every request. In-memory
+ * throttles answer synchronously (the fast path: no promise, no extra turn of the event loop); a throttle that
+ * must ask a shared store (Redis, proxy/limits/redis-throttle.ts) may answer with a promise instead.
  */
 export interface Throttle {
-  admit(tenant: TenantEntry, ctx: ProxyContext): ThrottleDecision;
+  admit(tenant: TenantEntry, ctx: ProxyContext): ThrottleDecision | Promise<ThrottleDecision>;
 }
 
 /** The observer of admitted requests (ProxyMetrics' in-flight gauge fits) */
@@ -76,7 +76,11 @@ export function throttle(limiter: Throttle, observer?: InFlightObserver): Stage 
     async (ctx): Promise<StageResult> => {
       const tenant = ctx.tenant;
       if (tenant === undefined) throw new Error("throttle runs after identify: the context has no tenant");
-      const decision = limiter.admit(tenant, ctx);
+      const asked = performance.now();
+      const answer = limiter.admit(tenant, ctx);
+      // Only a shared-store throttle answers with a promise; a synchronous answer is used as it is
+      const decision = answer instanceof Promise ? await answer : answer;
+      ctx.timings.throttledMs = performance.now() - asked;
       if (decision.kind === "reject") return withRetryAfter(decision.error, decision.retryAfterSeconds);
       observer?.inFlight(tenant.id, 1);
       try {

@@ -57,6 +57,7 @@ export function loadConfig(env: Env = process.env, options: { inMemoryDatabase?:
     tokenSecret: c.TENANTMESH_TOKEN_SECRET,
     apiKeyPepper: c.TENANTMESH_API_KEY_PEPPER,
     identitySecret: c.TENANTMESH_IDENTITY_SECRET,
+    masterKey: c.TENANTMESH_MASTER_KEY,
     dbHealthIntervalMs: c.TENANTMESH_DB_HEALTH_INTERVAL_MS,
     logLevel: c.LOG_LEVEL,
   };

@@ -8,6 +8,8 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+/** 32 bytes in base64 or base64url: AES-256 needs exactly that much key, and a typo must fail at start-up */
+export const isMasterKey = (v: string): boolean => /^[A-Za-z0-9+/_-]{43}=?$/.test(v) && Buffer.from(v, "base64").length === 32;
 const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier");
 
 /**
@@ -30,6 +32,10 @@ export const configSchema = z.object({
   TENANTMESH_TOKEN_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
   TENANTMESH_IDENTITY_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
   TENANTMESH_API_KEY_PEPPER: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  // Seals the keystore of tenant key-encryption keys (src/security); 32 random bytes, base64 or base64url.
+  TENANTMESH_MASTER_KEY: optionalString.pipe(
+    z.string().refine(isMasterKey, "must be 32 random bytes in base64 (e.g. openssl rand -base64 32)").optional(),
+  ),
   TENANTMESH_DB_HEALTH_INTERVAL_MS: positiveInt.default(1_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -48,6 +54,8 @@ export interface Config {
   tokenSecret: string | undefined;
   apiKeyPepper: string | undefined;
   identitySecret: string | undefined;
+  /** TENANTMESH_MASTER_KEY; undefined: the data dir's master-key file (created on first start) */
+  masterKey: string | undefined;
   dbHealthIntervalMs: number;
   logLevel: z.infer<typeof configSchema>["LOG_LEVEL"];
 }

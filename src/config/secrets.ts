@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Config } from "./schema.js";
+import { TenantMeshError } from "../errors/index.js";
+import { isMasterKey, type Config } from "./schema.js";
 
 export interface Secrets {
   /** The platform operator's bearer token */
@@ -12,6 +13,13 @@ export interface Secrets {
   apiKeyPepper: string;
   /** Signs the tenant identity the proxy forwards to backends (src/identity); proxies and backends share it */
   identitySecret: string;
+  /**
+   * Seals the keystore of tenant key-encryption keys (src/security): TENANTMESH_MASTER_KEY, else the data dir's
+   * `master-key` file (32 random bytes, base64, mode 0600, created on first start)
+   */
+  masterKey: Buffer;
+  masterKeySource: "env" | "file";
+  masterKeyFile: string;
   /** True when the operator token was generated now (print it once) */
   adminTokenGenerated: boolean;
   adminTokenFile: string;
@@ -43,7 +51,22 @@ export function loadSecrets(config: Config): Secrets {
   const tokenSecret = config.tokenSecret ?? readOrCreate(path.join(config.dataDir, "token-secret"), () => token(48)).value;
   const apiKeyPepper = config.apiKeyPepper ?? readOrCreate(path.join(config.dataDir, "api-key-pepper"), () => token(48)).value;
   const identitySecret = config.identitySecret ?? readOrCreate(path.join(config.dataDir, "identity-secret"), () => token(48)).value;
-  return { adminToken: admin.value, tokenSecret, apiKeyPepper, identitySecret, adminTokenGenerated: admin.created, adminTokenFile };
+  const masterKeyFile = path.join(config.dataDir, "master-key");
+  const masterKeyText = config.masterKey ?? readOrCreate(masterKeyFile, () => randomBytes(32).toString("base64")).value;
+  if (!isMasterKey(masterKeyText)) {
+    throw new TenantMeshError("TM_ERR_INVALID_CONFIG", `invalid configuration: ${masterKeyFile} must hold 32 bytes in base64`);
+  }
+  return {
+    adminToken: admin.value,
+    tokenSecret,
+    apiKeyPepper,
+    identitySecret,
+    masterKey: Buffer.from(masterKeyText, "base64"),
+    masterKeySource: config.masterKey === undefined ? "file" : "env",
+    masterKeyFile,
+    adminTokenGenerated: admin.created,
+    adminTokenFile,
+  };
 }
 
 /** The operator token for CLI use: the environment first, then the data dir's file */

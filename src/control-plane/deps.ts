@@ -4,6 +4,7 @@ import type { Database } from "../db/index.js";
 import type { RpcKit, ServiceRegistration, Verifiers } from "../grpc/index.js";
 import type { Logger } from "../log/index.js";
 import type { Secrets } from "../config/secrets.js";
+import type { SecurityRuntime } from "../security/runtime.js";
 
 /** What every control-plane slice is built from (the composition root makes one) */
 export interface ControlPlaneDeps {
@@ -13,6 +14,11 @@ export interface ControlPlaneDeps {
   secrets: Secrets;
   clock: Clock;
   logger: Logger;
+  /**
+   * Keys, keyring and audit log of this process (src/security). Absent only in servers that tests build
+   * around a single slice; slices that encrypt or audit refuse to start without it.
+   */
+  security?: SecurityRuntime;
 }
 
 /**

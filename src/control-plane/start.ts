@@ -7,12 +7,15 @@ import type { ControlPlaneDeps, Slice } from "./deps.js";
 import { loadSecrets, type Secrets } from "../config/secrets.js";
 import { serviceTokenVerifier } from "./service-tokens.js";
 import { sliceFactories } from "./slices.js";
+import { createSecurityRuntime, type SecurityRuntime } from "../security/runtime.js";
 
 export interface ControlPlane {
   readonly port: number;
   readonly db: Database;
   readonly secrets: Secrets;
   readonly dbHealth: DatabaseHealth;
+  /** This process's keystore, keyring and audit log (the embedded KYB backends encrypt through it) */
+  readonly security: SecurityRuntime;
   /** Resolves once migrations have been applied (they are retried while the database is down) */
   readonly ready: Promise<void>;
   close(): Promise<void>;
@@ -41,8 +44,10 @@ export async function startControlPlane(config: Config, options: StartOptions): 
   const authenticator = createAuthenticator({ operatorToken: secrets.adminToken, verifiers });
   let migrated = false;
   let closed = false;
-  const kit = new RpcKit({ db, authenticator, logger, available: () => migrated && dbHealth.state !== "down" });
-  const deps: ControlPlaneDeps = { config, db, kit, secrets, clock, logger };
+  // One keystore, keyring and audit log per process: every slice encrypts and audits through the same ones.
+  const security = createSecurityRuntime({ db, clock, dataDir: config.dataDir, secrets });
+  const kit = new RpcKit({ db, authenticator, logger, available: () => migrated && dbHealth.state !== "down", audit: security.audit });
+  const deps: ControlPlaneDeps = { config, db, kit, secrets, clock, logger, security };
   const slices: Slice[] = sliceFactories.map((make) => make(deps));
   for (const slice of slices) Object.assign(verifiers, slice.verifiers ?? {});
 
@@ -80,6 +85,7 @@ export async function startControlPlane(config: Config, options: StartOptions): 
     db,
     secrets,
     dbHealth,
+    security,
     ready,
     async close() {
       closed = true;

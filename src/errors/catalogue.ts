@@ -27,6 +27,9 @@ export const errorCatalogue = {
   TM_ERR_REQUEST_TIMEOUT: { grpc: status.DEADLINE_EXCEEDED, http: 408, title: "The client sent its request too slowly" },
   TM_ERR_MALFORMED_REQUEST: { grpc: status.INTERNAL, http: 400, title: "The request violates its wire protocol" },
   TM_ERR_BAD_GATEWAY: { grpc: status.UNAVAILABLE, http: 502, title: "The upstream backend failed mid-request" },
+  TM_ERR_DECRYPTION_FAILED: { grpc: status.INVALID_ARGUMENT, http: 400, title: "The ciphertext cannot be decrypted with this tenant's keys and context" },
+  TM_ERR_KEY_RETIRED: { grpc: status.FAILED_PRECONDITION, http: 409, title: "The ciphertext's key version is below the minimum decryption version" },
+  TM_ERR_KEY_DESTROYED: { grpc: status.FAILED_PRECONDITION, http: 410, title: "The tenant's keys were destroyed (crypto-shredded)" },
   TM_ERR_INTERNAL: { grpc: status.INTERNAL, http: 500, title: "An internal error occurred" },
 } as const satisfies Record<string, { grpc: status; http: number; title: string }>;
 

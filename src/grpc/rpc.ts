@@ -1,15 +1,19 @@
 import { randomUUID } from "node:crypto";
 import {
   Metadata,
+  status as grpcStatus,
+  type handleClientStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
-  type ServerUnaryCall,
-  type ServerWritableStream,
+  type ServerReadableStream,
 } from "@grpc/grpc-js";
-import { authorize, describePrincipal, requireOperator, requireScope, type Permission, type Principal, type ServiceScope } from "../authz/index.js";
+import { trace, type Tracer } from "@opentelemetry/api";
+import { authorize, describePrincipal, principalTenant, requireOperator, requireScope, type Permission, type Principal, type ServiceScope } from "../authz/index.js";
+import { requestAudit, type AuditSink, type RequestAudit } from "../audit/index.js";
 import type { Database, Tx } from "../db/index.js";
 import { TenantMeshError } from "../errors/index.js";
 import { forTenant, type Logger } from "../log/index.js";
+import { RpcSpan, scopes } from "../telemetry/index.js";
 import type { Authenticator } from "./authenticate.js";
 import { toServiceError } from "./errors.js";
 
@@ -26,6 +30,8 @@ export interface RpcContext {
   readonly tenantId: string | undefined;
   /** Runs `fn` inside the authorized tenant's RLS transaction */
   inTenant<T>(fn: (trx: Tx) => Promise<T>): Promise<T>;
+  /** Records a security-relevant action in the tenant's audit log with this call's actor and request id */
+  readonly audit: RequestAudit;
 }
 
 /**
@@ -58,29 +64,77 @@ export interface RpcKitOptions {
    * instead of waiting on the pool.
    */
   available?: () => boolean;
+  /** The audit log handlers record into (ctx.audit); absent: nothing is recorded */
+  audit?: AuditSink;
+  /** Where the span of every RPC goes; default the global API's control-plane tracer (a no-op without an SDK) */
+  tracer?: Tracer;
 }
 
 export type UnaryHandler<Req, Res> = (req: Req, ctx: RpcContext) => Promise<Res>;
 export type StreamHandler<Req, Res> = (req: Req, ctx: RpcContext, write: (res: Res) => Promise<void>) => Promise<void>;
+/** Handles a client stream: `messages` yields each request message as it arrives */
+export type ClientStreamHandler<Req, Res> = (messages: AsyncIterable<Req>, ctx: RpcContext) => Promise<Res>;
+
+/** The parts of a grpc-js server call the chain reads, whatever the call's shape */
+interface IncomingCall {
+  readonly metadata: Metadata;
+  getPeer(): string;
+  sendMetadata(metadata: Metadata): void;
+}
 
 /**
  * The control plane's interceptor chain, composed once per method at start-up:
- * authenticate → resolve principal → authorize → run in the tenant's RLS context → map errors.
+ * trace (a server span from the caller's traceparent and baggage) → authenticate → resolve principal →
+ * authorize → run in the tenant's RLS context → map errors. The handler runs inside the span's context.
  */
 export class RpcKit {
-  constructor(private readonly options: RpcKitOptions) {}
+  readonly #tracer: Tracer;
+
+  constructor(private readonly options: RpcKitOptions) {
+    this.#tracer = options.tracer ?? trace.getTracer(scopes.controlPlane);
+  }
 
   unary<Req, Res>(method: string, policy: Policy<Req>, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const signal = abortSignalOf(call);
-      this.#prepare(method, policy, call, signal)
-        .then((ctx) => handler(call.request, ctx).then((res) => ({ ctx, res })))
+      const rpc = new RpcSpan(this.#tracer, method, call.metadata);
+      rpc
+        .run(() => this.#prepare(method, policy, call, call.request, signal, rpc).then((ctx) => handler(call.request, ctx).then((res) => ({ ctx, res }))))
         .then(
           ({ ctx, res }) => {
             ctx.log.debug({ method }, "rpc ok");
+            rpc.end(grpcStatus.OK);
             callback(null, res);
           },
-          (err: unknown) => callback(toServiceError(err, this.#logFor(method, call)), null),
+          (err: unknown) => {
+            const error = toServiceError(err, this.#logFor(method, call));
+            rpc.end(error.code ?? grpcStatus.UNKNOWN, error.details);
+            callback(error, null);
+          },
+        );
+    };
+  }
+
+  /**
+   * A client-streaming RPC. Only policies that need no request message apply (the tenant cannot come from a
+   * stream not yet read); the handler reads the messages and answers once.
+   */
+  clientStream<Req, Res>(method: string, policy: Exclude<Policy<undefined>, { kind: "tenant" }>, handler: ClientStreamHandler<Req, Res>): handleClientStreamingCall<Req, Res> {
+    return (call: ServerReadableStream<Req, Res>, callback) => {
+      const signal = abortSignalOf(call);
+      const rpc = new RpcSpan(this.#tracer, method, call.metadata);
+      rpc
+        .run(() => this.#prepare(method, policy, call, undefined, signal, rpc).then((ctx) => handler(call as AsyncIterable<Req>, ctx)))
+        .then(
+          (res) => {
+            rpc.end(grpcStatus.OK);
+            callback(null, res);
+          },
+          (err: unknown) => {
+            const error = toServiceError(err, this.#logFor(method, call));
+            rpc.end(error.code ?? grpcStatus.UNKNOWN, error.details);
+            if (!signal.aborted) callback(error, null);
+          },
         );
     };
   }
@@ -94,28 +148,29 @@ export class RpcKit {
           if (call.write(res)) return resolve();
           call.once("drain", () => resolve());
         });
-      this.#prepare(method, policy, call, signal)
-        .then((ctx) => handler(call.request, ctx, write))
+      const rpc = new RpcSpan(this.#tracer, method, call.metadata);
+      rpc
+        .run(() => this.#prepare(method, policy, call, call.request, signal, rpc).then((ctx) => handler(call.request, ctx, write)))
         .then(
-          () => call.end(),
+          () => {
+            rpc.end(grpcStatus.OK);
+            call.end();
+          },
           (err: unknown) => {
+            const error = toServiceError(err, this.#logFor(method, call));
+            rpc.end(signal.aborted ? grpcStatus.CANCELLED : (error.code ?? grpcStatus.UNKNOWN), error.details);
             if (signal.aborted) return;
-            call.emit("error", toServiceError(err, this.#logFor(method, call)));
+            call.emit("error", error);
           },
         );
     };
   }
 
-  #logFor(method: string, call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): Logger {
+  #logFor(method: string, call: IncomingCall): Logger {
     return this.options.logger.child({ method, peer: call.getPeer() });
   }
 
-  async #prepare<Req>(
-    method: string,
-    policy: Policy<Req>,
-    call: ServerUnaryCall<Req, unknown> | ServerWritableStream<Req, unknown>,
-    signal: AbortSignal,
-  ): Promise<RpcContext> {
+  async #prepare<Req>(method: string, policy: Policy<Req>, call: IncomingCall, request: Req, signal: AbortSignal, rpc: RpcSpan): Promise<RpcContext> {
     const { db, authenticator, available, logger } = this.options;
     if (available && !available()) {
       throw new TenantMeshError("TM_ERR_DATABASE_UNAVAILABLE", "the database is unreachable; retry later", { retryAfterSeconds: 1 });
@@ -123,7 +178,8 @@ export class RpcKit {
     const requestId = headerOf(call.metadata, "x-request-id") ?? randomUUID();
     const peer = call.getPeer();
     const principal = await authenticator.authenticate(headerOf(call.metadata, "authorization"), { peer });
-    const tenantId = await this.#authorize(policy, call.request, principal);
+    const tenantId = await this.#authorize(policy, request, principal);
+    rpc.setTenant(tenantId ?? principalTenant(principal));
     const base = logger.child({ method, request_id: requestId, principal: describePrincipal(principal) });
     const log = tenantId ? forTenant(base, tenantId) : base;
     const responseMetadata = new Metadata();
@@ -137,6 +193,7 @@ export class RpcKit {
       log,
       signal,
       tenantId,
+      audit: requestAudit(this.options.audit, { tenantId, actor: describePrincipal(principal), requestId, peer }),
       inTenant: (fn) => {
         if (tenantId === undefined) throw new Error(`${method}: inTenant needs a tenant policy`);
         return db.withTenant(tenantId, fn);

@@ -3,10 +3,12 @@
  * validation, capacity and service. Per call: verify forwarded identity → validate → capacity slot → operation;
  * failures become gRPC statuses only in `toServiceError` (src/grpc/errors.ts).
  */
-import { Metadata, type handleUnaryCall, type ServerUnaryCall } from "@grpc/grpc-js";
+import { Metadata, status, type handleUnaryCall, type ServerUnaryCall } from "@grpc/grpc-js";
+import { trace } from "@opentelemetry/api";
 import { BusinessServiceService, type BusinessServiceServer } from "../gen/tenantmesh/kyb/v1/business.js";
 import { toServiceError } from "../grpc/index.js";
 import type { ForwardedIdentity } from "../identity/index.js";
+import { RpcSpan, scopes } from "../telemetry/index.js";
 import { assessedMessage, businessMessage, classifiedMessage, pageMessage } from "./present.js";
 import type { KybRuntime } from "./runtime.js";
 import { parseBusinessId, parseNewBusiness, parsePageSize } from "./validation.js";
@@ -21,21 +23,34 @@ export function callSignal(call: { on(event: "cancelled", listener: () => void):
 type Operation<Req, Res> = (req: Req, identity: ForwardedIdentity, run: <T>(fn: () => Promise<T>) => Promise<T>) => Promise<Res>;
 
 function unary<Req, Res>(rt: KybRuntime, method: string, operation: Operation<Req, Res>): handleUnaryCall<Req, Res> {
+  const tracer = trace.getTracer(scopes.kyb);
   return (call: ServerUnaryCall<Req, Res>, callback) => {
     const signal = callSignal(call);
     const started = performance.now();
     const log = rt.logger.child({ method });
-    Promise.resolve()
-      .then(() => {
-        const identity = rt.identity.fromMetadata(call.metadata);
-        const headers = new Metadata();
-        headers.set("x-request-id", identity.requestId);
-        call.sendMetadata(headers);
-        return operation(call.request, identity, (fn) => rt.work(fn, signal));
-      })
+    const rpc = new RpcSpan(tracer, `tenantmesh.kyb.v1.BusinessService/${method}`, call.metadata);
+    // The operation runs inside the span's context, so whatever it calls continues the caller's trace.
+    rpc
+      .run(() =>
+        Promise.resolve().then(() => {
+          const identity = rt.identity.fromMetadata(call.metadata);
+          rpc.setTenant(identity.tenantId);
+          const headers = new Metadata();
+          headers.set("x-request-id", identity.requestId);
+          call.sendMetadata(headers);
+          return operation(call.request, identity, (fn) => rt.work(fn, signal));
+        }),
+      )
       .then(
-        (res) => callback(null, res),
-        (err: unknown) => callback(toServiceError(err, log), null),
+        (res) => {
+          rpc.end(status.OK);
+          callback(null, res);
+        },
+        (err: unknown) => {
+          const error = toServiceError(err, log);
+          rpc.end(error.code ?? status.UNKNOWN, error.details);
+          callback(error, null);
+        },
       )
       .finally(() => log.debug({ ms: performance.now() - started }, "rpc"));
   };

@@ -11,8 +11,10 @@
  * Errors become responses only in `sendError` (http-io.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { trace } from "@opentelemetry/api";
 import { notFound } from "../errors/index.js";
 import type { ForwardedIdentity } from "../identity/index.js";
+import { scopes, TENANT_ID, traceHttpRequest } from "../telemetry/index.js";
 import { readBody, readJson, sendError, sendJson } from "./http-io.js";
 import { assessedJson, businessJson, classifiedJson, pageJson } from "./present.js";
 import type { KybRuntime } from "./runtime.js";
@@ -105,6 +107,8 @@ async function handle(rt: KybRuntime, req: IncomingMessage, res: ServerResponse)
   if (!url.pathname.startsWith("/v1/")) throw notFound(`route ${req.method} ${url.pathname}`);
   // Identity before routing: without the proxy's signature a caller learns nothing, not even which routes exist.
   const identity = rt.identity.fromHttp(req);
+  // The signed identity, not the baggage, is authoritative for the span's tenant
+  trace.getActiveSpan()?.setAttribute(TENANT_ID, identity.tenantId);
   res.setHeader("x-request-id", identity.requestId);
   for (const route of routes) {
     const match = route.path.exec(url.pathname);
@@ -120,14 +124,20 @@ async function handle(rt: KybRuntime, req: IncomingMessage, res: ServerResponse)
   throw notFound(`route ${req.method} ${url.pathname}`);
 }
 
-/** An HTTP server (not yet listening) serving the KYB API of `rt` */
+/** A low-cardinality span name for a path: ids become `:id` */
+const routeOf = (url: string | undefined): string => (url ?? "/").split("?", 1)[0]!.replace(/^(\/v1\/businesses\/)[^/]+/, "$1:id");
+
+/** An HTTP server (not yet listening) serving the KYB API of `rt`, with a server span per request */
 export function createKybHttpServer(rt: KybRuntime): Server {
+  const tracer = trace.getTracer(scopes.kyb);
   const server = createServer(
     // Generous keep-alive so a proxy's pooled connections are closed by the proxy, not raced by the backend.
     { keepAliveTimeout: 65_000, headersTimeout: 10_000, requestTimeout: 30_000 },
     (req, res) => {
       const started = performance.now();
-      handle(rt, req, res)
+      // Health probes (every proxy, every few seconds) are not traffic worth a span
+      const probe = req.url === "/health";
+      (probe ? handle(rt, req, res) : traceHttpRequest(tracer, req, res, routeOf(req.url), () => handle(rt, req, res)))
         .catch((err: unknown) => sendError(res, err, rt.logger))
         .finally(() => rt.logger.debug({ method: req.method, path: req.url, status: res.statusCode, ms: performance.now() - started }, "http request"));
     },

@@ -4,7 +4,9 @@ import { systemClock, type Clock } from "../auth/clock.js";
 import type { Database } from "../db/index.js";
 import { startGrpcServer, type GrpcServerHandle } from "../grpc/index.js";
 import type { Logger } from "../log/index.js";
+import type { FieldCipher } from "../security/fields.js";
 import { Capacity } from "./capacity.js";
+import { limitTenantConnections } from "./connection-limit.js";
 import { echoServiceImplementation, EchoServiceService } from "./echo.js";
 import { businessServiceImplementation, BusinessServiceService } from "./grpc.js";
 import { createKybHttpServer } from "./http.js";
@@ -15,6 +17,12 @@ import { createKybService } from "./service.js";
 export interface KybServiceOptions {
   /** An open, migrated database; the KYB service never migrates (that is the control plane's job) */
   db: Database;
+  /**
+   * Seals registration numbers, tax identifiers and beneficial owners with each tenant's own key: the control
+   * plane's keyring in one process (`fieldCipher(cp.security.keyring)`), else a read-only one over the data
+   * dir's keystore (`tenantmesh kyb`)
+   */
+  fields: FieldCipher;
   /** The secret the proxy signs forwarded identities with (`loadSecrets(config).identitySecret`) */
   identitySecret: Buffer;
   host: string;
@@ -77,7 +85,9 @@ export async function startKybService(options: KybServiceOptions): Promise<KybSe
   const capacity = new Capacity(options.capacity);
   const serviceTimeMs = Math.max(0, options.serviceTimeMs);
   const rt: KybRuntime = {
-    service: createKybService({ db: options.db, clock }),
+    // database_connections per tenant: a semaphore per tenant in front of the PostgreSQL pool. PGlite is one
+    // connection that serialises every transaction already, so there is nothing to share out there.
+    service: createKybService({ db: options.db.kind === "postgres" ? limitTenantConnections(options.db, { clock }) : options.db, clock, fields: options.fields }),
     // Refusals are expected noise from scanners and misconfigured clients: debug, never the caller's input.
     identity: createIdentityGate(options.identitySecret, clock, (reason) => logger.debug({ reason }, "forwarded identity refused")),
     capacity,

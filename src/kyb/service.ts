@@ -6,16 +6,19 @@
  */
 import type { Clock } from "../auth/clock.js";
 import type { Database, Tx } from "../db/index.js";
-import { invalidArgument, notFound, quotaExceeded, TenantMeshError } from "../errors/index.js";
+import { invalidArgument, notFound, TenantMeshError } from "../errors/index.js";
+import { businessCreatedUsage, recordInTransaction, storedBytes } from "../metering/index.js";
+import { requireQuota } from "../quotas/index.js";
 import { classifyBusiness } from "./classification.js";
 import type { AssessedBusiness, Business, BusinessPage, ClassifiedBusiness, KybModule, NewBusiness } from "./model.js";
 import { createdAtIdCursor, decodePageToken, encodePageToken } from "../grpc/page-token.js";
 import { assessRisk } from "./risk.js";
 import * as store from "./store.js";
+import type { FieldCipher, FieldKeys } from "../security/fields.js";
 
 /** The KYB business operations of one tenant at a time */
 export interface KybService {
-  /** Fails TM_ERR_QUOTA_EXCEEDED when the tenant already has `max_businesses` live businesses */
+  /** Fails TM_ERR_QUOTA_EXCEEDED when the tenant has `max_businesses` live businesses or the business would pass storage_quota_gb */
   createBusiness(tenantId: string, input: NewBusiness): Promise<Business>;
   /** Fails TM_ERR_NOT_FOUND for an unknown id and for another tenant's business alike */
   getBusiness(tenantId: string, id: string): Promise<Business>;
@@ -45,35 +48,44 @@ function requireModule(limits: store.TenantLimits, module: KybModule): void {
   }
 }
 
-async function existing(trx: Tx, id: string): Promise<Business> {
-  const business = await store.findBusiness(trx, id);
+async function existing(trx: Tx, id: string, keys: FieldKeys): Promise<Business> {
+  const business = await store.findBusiness(trx, id, keys);
   if (business === undefined) throw notFound(`business ${id}`);
   return business;
 }
 
-export function createKybService(options: { db: Database; clock: Clock }): KybService {
-  const { db, clock } = options;
+/**
+ * `fields` seals the registration number and the sensitive details with the tenant's own key
+ * (sealed-fields.ts); every operation opens the tenant's keys inside its own transaction.
+ */
+export function createKybService(options: { db: Database; clock: Clock; fields: FieldCipher }): KybService {
+  const { db, clock, fields } = options;
+  const keysOf = (tenantId: string, trx: Tx): Promise<FieldKeys> => fields.forTenant(tenantId, trx);
   return {
     createBusiness(tenantId, input) {
       return db.withTenant(tenantId, async (trx) => {
-        const limits = await activeTenant(trx, tenantId, true);
-        if (limits.maxBusinesses !== null) {
-          const used = await store.countBusinesses(trx, tenantId);
-          if (used >= limits.maxBusinesses) throw quotaExceeded("max_businesses", limits.maxBusinesses, used);
-        }
-        return store.insertBusiness(trx, tenantId, input);
+        await activeTenant(trx, tenantId, true);
+        // Both limits through the one CheckQuota, under the tenant-row lock activeTenant took: parallel creates
+        // queue, so neither max_businesses nor storage_quota_gb can be overshot; the usage commits with the row.
+        const now = clock.now();
+        const bytes = storedBytes(input);
+        await requireQuota(trx, tenantId, "businesses", 1, now);
+        await requireQuota(trx, tenantId, "storage", bytes, now);
+        const business = await store.insertBusiness(trx, tenantId, input, await keysOf(tenantId, trx));
+        await recordInTransaction(trx, businessCreatedUsage(tenantId, bytes, now));
+        return business;
       });
     },
 
     getBusiness(tenantId, id) {
-      return db.withTenant(tenantId, (trx) => existing(trx, id));
+      return db.withTenant(tenantId, async (trx) => existing(trx, id, await keysOf(tenantId, trx)));
     },
 
     listBusinesses(tenantId, page) {
       const after = page.pageToken === "" ? undefined : decodePageToken(page.pageToken, createdAtIdCursor);
       return db.withTenant(tenantId, async (trx) => {
         // One row more than asked tells whether another page follows, without a second query.
-        const rows = await store.listBusinesses(trx, tenantId, { after, limit: page.pageSize + 1 });
+        const rows = await store.listBusinesses(trx, tenantId, { after, limit: page.pageSize + 1 }, await keysOf(tenantId, trx));
         const shown = rows.slice(0, page.pageSize);
         const last = rows.length > page.pageSize ? shown.at(-1) : undefined;
         return { businesses: shown.map((r) => r.business), nextPageToken: last === undefined ? "" : encodePageToken(last.cursor) };
@@ -83,9 +95,10 @@ export function createKybService(options: { db: Database; clock: Clock }): KybSe
     classifyBusiness(tenantId, id) {
       return db.withTenant(tenantId, async (trx) => {
         requireModule(await activeTenant(trx, tenantId, false), "classification");
-        const business = await existing(trx, id);
+        const keys = await keysOf(tenantId, trx);
+        const business = await existing(trx, id, keys);
         const classification = classifyBusiness({ name: business.name, description: business.details.description ?? null });
-        const stored = await store.updateBusiness(trx, id, { industry_code: classification.industry_code });
+        const stored = await store.updateBusiness(trx, id, { industry_code: classification.industry_code }, keys);
         if (stored === undefined) throw notFound(`business ${id}`);
         return { business: stored, classification };
       });
@@ -94,7 +107,8 @@ export function createKybService(options: { db: Database; clock: Clock }): KybSe
     assessRisk(tenantId, id) {
       return db.withTenant(tenantId, async (trx) => {
         requireModule(await activeTenant(trx, tenantId, false), "risk_assessment");
-        const business = await existing(trx, id);
+        const keys = await keysOf(tenantId, trx);
+        const business = await existing(trx, id, keys);
         const result = assessRisk({
           country: business.country,
           industry_code: business.industryCode,
@@ -104,7 +118,7 @@ export function createKybService(options: { db: Database; clock: Clock }): KybSe
         });
         // Details are checked at creation with the same engine; this only trips on rows written around the API.
         if (!result.ok) throw invalidArgument(result.violations.map((v) => ({ field: `details.${v.field}`, description: v.description })));
-        const stored = await store.updateBusiness(trx, id, { risk_score: result.value.score });
+        const stored = await store.updateBusiness(trx, id, { risk_score: result.value.score }, keys);
         if (stored === undefined) throw notFound(`business ${id}`);
         return { business: stored, assessment: result.value };
       });

@@ -3,7 +3,10 @@
  * security scopes each statement to the tenant of the forwarded identity; nothing here touches the root knex
  * (on a single-connection database that would also wait forever behind the open transaction).
  */
+import { randomUUID } from "node:crypto";
 import type { Tx } from "../db/index.js";
+import type { FieldKeys } from "../security/fields.js";
+import { openBusiness, sealBusiness } from "./sealed-fields.js";
 import type { Business, BusinessDetails, BusinessStatus, NewBusiness } from "./model.js";
 import type { CreatedAtIdCursor as BusinessCursor } from "../grpc/page-token.js";
 
@@ -18,6 +21,8 @@ interface BusinessRow {
   status: BusinessStatus;
   risk_score: number | null;
   details: BusinessDetails | null;
+  /** Tax identifiers and beneficial owners, sealed (sealed-fields.ts) */
+  sealed_details: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -32,20 +37,21 @@ export interface TenantLimits {
 
 const columns = [
   "id", "tenant_id", "name", "registration_number", "country", "industry_code", "status", "risk_score", "details",
-  "created_at", "updated_at",
+  "sealed_details", "created_at", "updated_at",
 ] as const;
 
-function toBusiness(row: BusinessRow): Business {
+function toBusiness(row: BusinessRow, keys: FieldKeys): Business {
+  const opened = openBusiness(keys, row);
   return {
     id: row.id,
     tenantId: row.tenant_id,
     name: row.name,
-    registrationNumber: row.registration_number,
+    registrationNumber: opened.registrationNumber,
     country: row.country,
     industryCode: row.industry_code,
     status: row.status,
     riskScore: row.risk_score,
-    details: row.details ?? {},
+    details: opened.details,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -73,23 +79,28 @@ export async function countBusinesses(trx: Tx, tenantId: string): Promise<number
   return Number(row?.n ?? 0);
 }
 
-export async function insertBusiness(trx: Tx, tenantId: string, input: NewBusiness): Promise<Business> {
+export async function insertBusiness(trx: Tx, tenantId: string, input: NewBusiness, keys: FieldKeys): Promise<Business> {
+  // The id is made here, not by the database: the sealed values' contexts name it before the row exists.
+  const id = randomUUID();
+  const sealed = sealBusiness(keys, id, input.registrationNumber, input.details);
   const [row] = (await trx("businesses")
     .insert({
+      id,
       tenant_id: tenantId,
       name: input.name,
-      registration_number: input.registrationNumber,
+      registration_number: sealed.registration_number,
       country: input.country,
-      details: JSON.stringify(input.details),
+      details: JSON.stringify(sealed.details),
+      sealed_details: sealed.sealed_details,
     })
     .returning(columns)) as BusinessRow[];
   if (row === undefined) throw new Error("businesses insert returned no row");
-  return toBusiness(row);
+  return toBusiness(row, keys);
 }
 
-export async function findBusiness(trx: Tx, id: string): Promise<Business | undefined> {
+export async function findBusiness(trx: Tx, id: string, keys: FieldKeys): Promise<Business | undefined> {
   const row = (await trx("businesses").select(columns).where({ id }).whereNull("deleted_at").first()) as BusinessRow | undefined;
-  return row === undefined ? undefined : toBusiness(row);
+  return row === undefined ? undefined : toBusiness(row, keys);
 }
 
 /**
@@ -101,6 +112,7 @@ export async function listBusinesses(
   trx: Tx,
   tenantId: string,
   query: { after: BusinessCursor | undefined; limit: number },
+  keys: FieldKeys,
 ): Promise<Array<{ business: Business; cursor: BusinessCursor }>> {
   let q = trx("businesses")
     .select([...columns, trx.raw("created_at::text AS cursor_created_at")])
@@ -110,7 +122,7 @@ export async function listBusinesses(
   const rows = (await q.orderBy([{ column: "created_at" }, { column: "id" }]).limit(query.limit)) as Array<
     BusinessRow & { cursor_created_at: string }
   >;
-  return rows.map(({ cursor_created_at, ...row }) => ({ business: toBusiness(row), cursor: { createdAt: cursor_created_at, id: row.id } }));
+  return rows.map(({ cursor_created_at, ...row }) => ({ business: toBusiness(row, keys), cursor: { createdAt: cursor_created_at, id: row.id } }));
 }
 
 /** Sets the columns an operation computed; undefined when the business is gone */
@@ -118,7 +130,8 @@ export async function updateBusiness(
   trx: Tx,
   id: string,
   patch: { industry_code?: string; risk_score?: number },
+  keys: FieldKeys,
 ): Promise<Business | undefined> {
   const [row] = (await trx("businesses").where({ id }).whereNull("deleted_at").update(patch).returning(columns)) as BusinessRow[];
-  return row === undefined ? undefined : toBusiness(row);
+  return row === undefined ? undefined : toBusiness(row, keys);
 }

@@ -13,6 +13,8 @@ import { errorCodeOf } from "../grpc/index.js";
 import { identityHeaders, signIdentity } from "../identity/index.js";
 import { silentLogger } from "../log/index.js";
 import { startKybService, type KybServiceHandle } from "./server.js";
+import type { FieldCipher } from "../security/fields.js";
+import { memoryFieldCipher } from "../security/testing.js";
 
 /** Inserts an active tenant with the given KYB modules and business limit */
 export async function insertKybTenant(
@@ -69,10 +71,15 @@ export interface TestKyb {
 }
 
 /** A KYB backend on 127.0.0.1, ephemeral ports, a fresh identity secret, and gRPC clients for it */
-export async function startTestKyb(db: Database, options: { capacity?: number; serviceTimeMs?: number; clock?: Clock } = {}): Promise<TestKyb> {
+export async function startTestKyb(
+  db: Database,
+  options: { capacity?: number; serviceTimeMs?: number; clock?: Clock; fields?: FieldCipher } = {},
+): Promise<TestKyb> {
   const secret = randomBytes(32);
   const handle = await startKybService({
     db,
+    // Real encryption with in-memory KEKs, unless the test shares a control plane's keyring
+    fields: options.fields ?? memoryFieldCipher(db),
     identitySecret: secret,
     host: "127.0.0.1",
     httpPort: 0,

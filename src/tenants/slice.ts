@@ -7,6 +7,7 @@ import { compactChanges } from "./feed/config.js";
 import { tenantServiceImplementation, TenantServiceService } from "./grpc.js";
 import type { ProvisioningStep } from "./provisioning/step.js";
 import { composeProvisioningSteps } from "./provisioning/steps.js";
+import { encryptionKeysStep } from "../security/provisioning-step.js";
 
 /** Tunables of the tenants slice; the defaults are what `tenantsSlice` uses */
 export interface TenantsSliceOptions {
@@ -31,7 +32,7 @@ export const DEFAULT_CHANGE_RETENTION_MS = 7 * 24 * 60 * 60_000;
  * WatchTenants, and the change-log compaction job.
  */
 export function createTenantsSlice(options: TenantsSliceOptions = {}): SliceFactory {
-  return ({ db, kit, secrets, clock, logger }) => {
+  return ({ db, kit, secrets, clock, logger, security }) => {
     const log = logger.child({ slice: "tenants" });
     const provisioning: ProvisioningConfig = provisioningConfig(options.provisioning);
     const feed = new ChangeFeed({
@@ -42,7 +43,7 @@ export function createTenantsSlice(options: TenantsSliceOptions = {}): SliceFact
       ...(options.maxWatchBacklog === undefined ? {} : { maxBacklog: options.maxWatchBacklog }),
     });
     const apiKeyPepper = Buffer.from(secrets.apiKeyPepper);
-    const deps: TenantsDeps = { db, clock, apiKeyPepper, feed, steps: composeProvisioningSteps(options.extraSteps ?? []), provisioning, logger: log };
+    const deps: TenantsDeps = { db, clock, apiKeyPepper, feed, steps: composeProvisioningSteps([...(security ? [encryptionKeysStep(security)] : []), ...(options.extraSteps ?? [])]), provisioning, logger: log };
 
     // Every replica compacts; the DELETE is idempotent, so they need not agree on who does it.
     const retention = options.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS;

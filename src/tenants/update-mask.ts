@@ -116,10 +116,13 @@ export function buildPatch(current: TenantRow, paths: readonly string[], t: Tena
         if (!(performanceTiers as readonly string[]).includes(t.performanceTier)) bad(path, "must be standard, premium or enterprise");
         else patch.performance_tier = t.performanceTier;
         break;
-      case "billing_info":
       case "security_policy":
+        // Validated as a whole, with its enforcement and its audit event, only by SecurityService.
+        bad(path, "changes through SecurityService.UpdateSecurityPolicy");
+        break;
+      case "billing_info":
       case "compliance_requirements": {
-        const v = path === "billing_info" ? t.billingInfo : path === "security_policy" ? t.securityPolicy : t.complianceRequirements;
+        const v = path === "billing_info" ? t.billingInfo : t.complianceRequirements;
         if (v !== undefined && !isStringRecord(v)) bad(path, "must be an object");
         else (patch as Record<string, unknown>)[path] = v ?? (path === "billing_info" ? null : {});
         break;

@@ -4,6 +4,7 @@ import type { Database, Tx } from "../db/index.js";
 import { invalidArgument, permissionDenied } from "../errors/index.js";
 import type { RpcContext } from "../grpc/index.js";
 import type { Logger } from "../log/index.js";
+import type { FieldCipher } from "../security/fields.js";
 
 /** What the users slice's operations need from the composition root */
 export interface UsersDeps {
@@ -16,10 +17,12 @@ export interface UsersDeps {
   sessionTtlMs: number;
   /** Password-reset token lifetime; default 30 min */
   resetTtlMs: number;
+  /** Seals users.mfa_secret with the tenant's own key (src/security) */
+  fields: FieldCipher;
 }
 
 /** The part of an RPC's context an operation uses: who calls, for which tenant, and its RLS transaction */
-export type Caller = Pick<RpcContext, "principal" | "tenantId" | "inTenant" | "log" | "peer">;
+export type Caller = Pick<RpcContext, "principal" | "tenantId" | "inTenant" | "log" | "peer" | "audit">;
 
 /** The authorized tenant of a tenant-policy call; an operator must name one */
 export function tenantOf(caller: Caller): string {

@@ -131,7 +131,7 @@ const revokeSchema = z.object({ tenantId: optionalUuid, userId: optionalUuid });
 export function userServiceImplementation(kit: RpcKit, deps: UsersDeps, sessions: SessionChecker): UserServiceServer {
   const now = (): Date => new Date(deps.clock.now());
   return {
-    createUser: kit.unary("UserService/CreateUser", tenantPolicy("users:write", (r) => r.tenantId), (req, ctx) => createUser(ctx, parseRequest(createSchema, req))),
+    createUser: kit.unary("UserService/CreateUser", tenantPolicy("users:write", (r) => r.tenantId), (req, ctx) => createUser(ctx, parseRequest(createSchema, req), now())),
     getUser: kit.unary("UserService/GetUser", tenantPolicy("users:read", (r) => r.tenantId), (req, ctx) => getUser(ctx, parseRequest(getSchema, req).id)),
     listUsers: kit.unary("UserService/ListUsers", tenantPolicy("users:read", (r) => r.tenantId), (req, ctx) => listUsers(ctx, parseRequest(listSchema, req))),
     updateUser: kit.unary("UserService/UpdateUser", tenantPolicy("users:read", (r) => r.user?.tenantId), (req, ctx) => {

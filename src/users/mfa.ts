@@ -15,6 +15,19 @@ import type { EnrollMfaResponse, User } from "../gen/tenantmesh/v1/user.js";
 import { tenantOf, type Caller, type UsersDeps } from "./context.js";
 import { selfUserId } from "./rules.js";
 import { findUserById, setUserColumns, toUserMessage, type UserRow } from "./store.js";
+import { fieldContext } from "../security/fields.js";
+import { mfaRequired } from "../security/policy-store.js";
+
+/** The stored secret, opened with the tenant's key (legacy plaintext secrets pass as they are) */
+async function openSecret(deps: UsersDeps, trx: Tx, tenantId: string, user: UserRow & { mfa_secret: string }): Promise<string> {
+  return (await deps.fields.forTenant(tenantId, trx)).open(user.mfa_secret, mfaSecretContext(user.id));
+}
+
+/**
+ * The encryption context of a user's stored TOTP secret (src/security): the secret is sealed with the
+ * tenant's own key and opens only as this user's mfa_secret, in this tenant.
+ */
+export const mfaSecretContext = (userId: string): string => fieldContext("users", userId, "mfa_secret");
 
 /** The issuer shown in authenticator apps */
 export const TOTP_ISSUER = "tenantmesh";
@@ -54,7 +67,9 @@ export async function enrollMfa(deps: UsersDeps, caller: Caller, userId: string)
     const user = await liveUser(trx, t.userId);
     if (user.mfa_enabled === true) throw precondition("MFA is already on; disable it before enrolling a new authenticator");
     // A new secret starts a new step history: steps of an abandoned secret say nothing about this one.
-    await setUserColumns(trx, user.id, { mfa_secret: secret, mfa_enabled: false, mfa_last_step: null });
+    const sealed = (await deps.fields.forTenant(tenantOf(caller), trx)).seal(secret, mfaSecretContext(user.id));
+    await setUserColumns(trx, user.id, { mfa_secret: sealed, mfa_enabled: false, mfa_last_step: null });
+    await caller.audit({ action: "user.mfa_enrolled", target: `user:${user.id}`, detail: { by_self: t.self } }, trx);
     return user.email;
   });
   caller.log.info({ user_id: t.userId }, "mfa enrollment started");
@@ -67,8 +82,9 @@ export async function confirmMfa(deps: UsersDeps, caller: Caller, userId: string
     const user = await liveUser(trx, t.userId);
     if (user.mfa_enabled === true) throw precondition("MFA is already on");
     if (user.mfa_secret === null) throw precondition("no MFA enrollment is pending; call EnrollMfa first");
-    const step = acceptCode(deps, user.mfa_secret, code, user);
+    const step = acceptCode(deps, await openSecret(deps, trx, tenantOf(caller), { ...user, mfa_secret: user.mfa_secret }), code, user);
     await setUserColumns(trx, user.id, { mfa_enabled: true, mfa_last_step: step });
+    await caller.audit({ action: "user.mfa_enabled", target: `user:${user.id}`, detail: { by_self: t.self } }, trx);
     return { ...user, mfa_enabled: true };
   });
   caller.log.info({ user_id: t.userId }, "mfa enabled");
@@ -80,12 +96,15 @@ export async function disableMfa(deps: UsersDeps, caller: Caller, userId: string
   const row = await caller.inTenant(async (trx) => {
     const user = await liveUser(trx, t.userId);
     if (user.mfa_enabled !== true || user.mfa_secret === null) throw precondition("MFA is not on");
+    // Under a policy requiring MFA a user may not drop their own second factor (an admin still may, to recover).
+    if (t.self && (await mfaRequired(trx, tenantOf(caller)))) throw precondition("the tenant's security policy requires MFA");
     const values: Record<string, unknown> = { mfa_enabled: false, mfa_secret: null };
     if (t.self) {
       if (code === "") throw invalidArgument([{ field: "code", description: "is required to disable your own MFA" }]);
-      values.mfa_last_step = acceptCode(deps, user.mfa_secret, code, user);
+      values.mfa_last_step = acceptCode(deps, await openSecret(deps, trx, tenantOf(caller), { ...user, mfa_secret: user.mfa_secret }), code, user);
     }
     await setUserColumns(trx, user.id, values);
+    await caller.audit({ action: "user.mfa_disabled", target: `user:${user.id}`, essential: true, detail: { by_self: t.self } }, trx);
     return { ...user, mfa_enabled: false };
   });
   caller.log.info({ user_id: t.userId, by_self: t.self }, "mfa disabled");

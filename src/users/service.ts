@@ -4,7 +4,9 @@
  */
 import { hashPassword, checkPasswordPolicy } from "../auth/index.js";
 import { authorize, type Role } from "../authz/index.js";
-import { invalidArgument, notFound, quotaExceeded, TenantMeshError } from "../errors/index.js";
+import { invalidArgument, notFound, TenantMeshError } from "../errors/index.js";
+import { recordInTransaction, userCreatedUsage } from "../metering/index.js";
+import { requireQuota } from "../quotas/index.js";
 import type { User } from "../gen/tenantmesh/v1/user.js";
 import type { Tx } from "../db/index.js";
 import { inCallerTenant, tenantOf, type Caller } from "./context.js";
@@ -14,7 +16,6 @@ import { requireManageRoles, requireNoEscalation, selfUserId } from "./rules.js"
 import { revokeSessions } from "./sessions.js";
 import {
   countLiveAdmins,
-  countLiveUsers,
   findUserById,
   insertUser,
   listUsersPage,
@@ -40,7 +41,8 @@ export interface CreateUserInput {
 const lastAdmin = (): TenantMeshError =>
   new TenantMeshError("TM_ERR_FAILED_PRECONDITION", "the tenant's last active admin cannot be demoted or deleted; make another admin first");
 
-export async function createUser(caller: Caller, input: CreateUserInput): Promise<User> {
+/** `now` stamps the `users` usage event recorded with the new row (the slice's injected clock) */
+export async function createUser(caller: Caller, input: CreateUserInput, now: Date = new Date()): Promise<User> {
   const tenantId = tenantOf(caller);
   requireManageRoles(caller.principal, [input.role]);
   requireNoEscalation(caller.principal, null, { role: input.role, permissions: input.permissions, tenantPermissions: input.tenantPermissions });
@@ -51,9 +53,9 @@ export async function createUser(caller: Caller, input: CreateUserInput): Promis
   const row = await caller.inTenant(async (trx) => {
     const tenant = await lockTenantForUsers(trx, tenantId);
     if (tenant.status === "cancelled") throw new TenantMeshError("TM_ERR_FAILED_PRECONDITION", "the tenant is cancelled");
-    const used = await countLiveUsers(trx, tenantId);
-    if (tenant.max_users !== null && used >= tenant.max_users) throw quotaExceeded("max_users", tenant.max_users, used);
-    return insertUser(trx, {
+    // max_users through the one CheckQuota, under the tenant-row lock just taken: parallel creates queue.
+    await requireQuota(trx, tenantId, "users", 1, now.getTime());
+    const user = await insertUser(trx, {
       tenantId,
       email: input.email,
       passwordHash,
@@ -64,6 +66,9 @@ export async function createUser(caller: Caller, input: CreateUserInput): Promis
       ...(input.language === undefined ? {} : { language: input.language }),
       ...(input.preferences === undefined ? {} : { preferences: input.preferences }),
     });
+    await caller.audit({ action: "user.created", target: `user:${user.id}`, detail: { role: user.role, permissions: input.permissions } }, trx);
+    await recordInTransaction(trx, userCreatedUsage(tenantId, now.getTime()));
+    return user;
   });
   caller.log.info({ user_id: row.id, role: row.role }, "user created");
   return toUserMessage(row);
@@ -134,6 +139,17 @@ export async function updateUser(caller: Caller, id: string, paths: readonly Upd
     if (target.role === "admin" && patch.role !== undefined && patch.role !== "admin") await requireAnotherAdmin(trx, tenantId);
     const updated = await updateUserRow(trx, id, patch);
     if (updated === undefined) throw notFound("user");
+    await caller.audit(
+      {
+        action: patch.role !== undefined && patch.role !== target.role ? "user.role_changed" : paths.some((p) => grantPaths.has(p)) ? "user.permissions_changed" : "user.updated",
+        target: `user:${id}`,
+        detail: {
+          paths: [...paths],
+          ...(paths.some((p) => grantPaths.has(p)) ? { from: shapeOf(target), to: shapeOf(updated) } : {}),
+        },
+      },
+      trx,
+    );
     return updated;
   });
   caller.log.info({ user_id: id, fields: paths }, "user updated");
@@ -152,6 +168,7 @@ export async function deleteUser(caller: Caller, id: string, now: Date): Promise
     if (target.role === "admin") await requireAnotherAdmin(trx, tenantId);
     await softDeleteUser(trx, id, now);
     await revokeSessions(trx, { user_id: id }, now);
+    await caller.audit({ action: "user.deleted", target: `user:${id}`, detail: { role: target.role } }, trx);
   });
   caller.log.info({ user_id: id }, "user deleted");
 }

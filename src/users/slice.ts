@@ -3,6 +3,7 @@ import type { SliceFactory } from "../control-plane/deps.js";
 import type { UsersDeps } from "./context.js";
 import { userServiceImplementation, UserServiceService } from "./grpc.js";
 import { createSessionChecker, sessionVerifier } from "./sessions.js";
+import { fieldCipher } from "../security/fields.js";
 
 /** Tunables of the users slice; the defaults are what `usersSlice` uses */
 export interface UsersSliceOptions {
@@ -16,7 +17,8 @@ export const DEFAULT_SESSION_TTL_MS = 60 * 60_000;
 
 /** Builds the users slice: tenantmesh.v1.UserService (with VerifySession for proxies) and the `tms_…` verifier */
 export function createUsersSlice(options: UsersSliceOptions = {}): SliceFactory {
-  return ({ db, kit, secrets, clock, logger }) => {
+  return ({ db, kit, secrets, clock, logger, security }) => {
+    if (security === undefined) throw new Error("the users slice needs deps.security: MFA secrets are stored encrypted");
     const deps: UsersDeps = {
       db,
       clock,
@@ -24,6 +26,7 @@ export function createUsersSlice(options: UsersSliceOptions = {}): SliceFactory 
       logger,
       sessionTtlMs: options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
       resetTtlMs: options.resetTtlMs ?? ONE_TIME_TOKEN_TTL_MS,
+      fields: fieldCipher(security.keyring),
     };
     const sessions = createSessionChecker({ db, clock, secrets: deps.tokenSecrets });
     return {

@@ -2,6 +2,7 @@
  * Small real upstreams for proxy tests: a node:http JSON backend and a grpc-js EchoService backend (the KYB
  * echo contract from src/gen), both on ephemeral ports, both checking the identity the proxy signs.
  */
+import { createHash } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Metadata, Server as GrpcServer, ServerCredentials, status, type ServerWritableStream, type ServiceError } from "@grpc/grpc-js";
@@ -14,7 +15,11 @@ export interface SeenRequest {
   headers: IncomingHttpHeaders;
   bodyBytes: number;
   identity: IdentityCheck;
+  /** Arrival order across every backend of the process */
+  at: number;
 }
+
+let arrivals = 0;
 
 export interface HttpBackend {
   readonly address: string;
@@ -46,7 +51,7 @@ export async function startHttpBackend(secret: Buffer, name = "http-backend"): P
     req.on("data", (c: Buffer) => (bodyBytes += c.length));
     req.on("end", () => {
       const url = new URL(req.url ?? "/", "http://x");
-      seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, bodyBytes, identity: verifyIdentity(secret, req.headers, Date.now()) });
+      seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, bodyBytes, identity: verifyIdentity(secret, req.headers, Date.now()), at: arrivals++ });
       const reply = (code = 200): void => {
         const body = JSON.stringify({ backend: name, method: req.method, url: req.url, bodyBytes });
         res.writeHead(code, { "content-type": "application/json", "x-backend": name, "content-length": Buffer.byteLength(body) });
@@ -68,6 +73,16 @@ export async function startHttpBackend(secret: Buffer, name = "http-backend"): P
         }, 5);
       } else reply();
     });
+  });
+  // WebSocket-style upgrades: answer 101, record the request, then echo whatever bytes arrive (a raw tunnel)
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, bodyBytes: 0, identity: verifyIdentity(secret, req.headers, Date.now()), at: arrivals++ });
+    const key = String(req.headers["sec-websocket-key"] ?? "");
+    const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    if (head.length > 0) socket.write(head);
+    socket.pipe(socket);
+    socket.on("error", () => socket.destroy());
   });
   server.on("connection", (s: Socket) => {
     sockets.add(s);

@@ -36,6 +36,10 @@ export interface HarnessOptions {
   readonly acme?: TenantPatch;
   readonly sessions?: Record<string, SessionPrincipal>;
   readonly extra?: Partial<CreateProxyOptions>;
+  /** Addresses added to the HTTP cluster after the live backends (e.g. a port nothing listens on) */
+  readonly extraHttpAddresses?: readonly string[];
+  /** Addresses added to the gRPC cluster after the grpc-js backends (e.g. a raw HTTP/2 server) */
+  readonly extraGrpcAddresses?: readonly string[];
 }
 
 export interface ProxyHarness {
@@ -72,7 +76,7 @@ export interface ProxyHarness {
 
 export const routeSpecs: RouteSpec[] = [
   { name: "risk", match: { httpPathPrefix: "/v1/risk" }, cluster: "http", module: "risk_assessment" },
-  { name: "api", match: { httpPathPrefix: "/" }, cluster: "http" },
+  ...["/v1", "/stream", "/status", "/slow", "/hold"].map((prefix) => ({ name: prefix.slice(1), match: { httpPathPrefix: prefix }, cluster: "http" })),
   { name: "echo", match: { grpcService: "tenantmesh.kyb.v1.EchoService" }, cluster: "grpc" },
 ];
 
@@ -86,13 +90,13 @@ export async function startProxyHarness(options: HarnessOptions = {}): Promise<P
     name: "http",
     strategy: "round_robin",
     protocol: "http",
-    backends: http.map((b, i) => ({ id: `http-${i}`, address: b.address, capacity })),
+    backends: [...http.map((b) => b.address), ...(options.extraHttpAddresses ?? [])].map((address, i) => ({ id: `http-${i}`, address, capacity })),
   });
   const grpcCluster = new UpstreamCluster({
     name: "grpc",
     strategy: "least_connections",
     protocol: "grpc",
-    backends: grpc.map((b, i) => ({ id: `grpc-${i}`, address: b.address, capacity })),
+    backends: [...grpc.map((b) => b.address), ...(options.extraGrpcAddresses ?? [])].map((address, i) => ({ id: `grpc-${i}`, address, capacity })),
   });
   const table: RouteTable = createRouteTable(routeSpecs, [httpCluster, grpcCluster]);
 
@@ -175,4 +179,14 @@ export async function startProxyHarness(options: HarnessOptions = {}): Promise<P
       await Promise.all([...http.map((b) => b.close()), ...grpc.map((b) => b.close())]);
     },
   };
+}
+
+/** An address on 127.0.0.1 where nothing listens (bound, then closed) */
+export async function deadAddress(): Promise<string> {
+  const { createServer } = await import("node:net");
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return `127.0.0.1:${port}`;
 }

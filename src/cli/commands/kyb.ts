@@ -6,6 +6,9 @@ import { TenantMeshError } from "../../errors/index.js";
 import { startKybService, type KybServiceHandle } from "../../kyb/index.js";
 import { createLogger, type Logger } from "../../log/index.js";
 import { onShutdown } from "../shutdown.js";
+import { startTracing, tracingConfigFromEnv } from "../../telemetry/index.js";
+import { systemClock } from "../../auth/clock.js";
+import { createSecurityRuntime, fieldCipher } from "../../security/index.js";
 
 const whole = (min: number, max: number) =>
   z.string().regex(/^\d{1,9}$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
@@ -69,6 +72,7 @@ export function registerKybCommand(program: Command): void {
       const opts = parseOptions(raw);
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: "kyb" });
+      const tracing = startTracing(tracingConfigFromEnv(process.env, "tenantmesh-kyb"));
       if (config.database.kind === "pglite") {
         // PGlite is one in-process session: two processes on one data dir corrupt each other's queries.
         logger.warn({ dataDir: config.database.dataDir }, "embedded PGlite: no other tenantmesh process may use this data dir (use DATABASE_URL, or `tenantmesh up`)");
@@ -81,6 +85,7 @@ export function registerKybCommand(program: Command): void {
         stopped = true;
         await kyb?.close();
         await db.close();
+        await tracing?.shutdown();
       });
 
       await waitForSchema(db, logger, () => stopped);
@@ -94,6 +99,8 @@ export function registerKybCommand(program: Command): void {
         capacity: opts.capacity,
         serviceTimeMs: opts.serviceTimeMs,
         logger,
+        // The control plane's keystore in the same data dir, read only: this process uses tenants' keys, never makes them
+        fields: fieldCipher(createSecurityRuntime({ db, clock: systemClock, dataDir: config.dataDir, secrets, readOnly: true }).keyring),
       });
       logger.info(
         { host: opts.host, http_port: kyb.httpPort, grpc_port: kyb.grpcPort, capacity: opts.capacity, service_time_ms: opts.serviceTimeMs, database: config.database.kind },

@@ -5,6 +5,7 @@ import { createLogger } from "../../log/index.js";
 import { startProxyProcess } from "../../../proxy/main.js";
 import { onShutdown } from "../shutdown.js";
 import { defaultProxyConfigFile } from "../mesh-files.js";
+import { startTracing, tracingConfigFromEnv } from "../../telemetry/index.js";
 
 /**
  * `tenantmesh proxy --config FILE`: the data plane in its own process. The CLI is the composition root, the one
@@ -19,6 +20,8 @@ export function registerProxyCommand(program: Command): void {
     .action(async (opts: { config?: string; serviceToken?: string }) => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: "proxy" });
+      // The proxy passes trace contexts explicitly: no AsyncLocalStorage (it would tax every promise)
+      const tracing = startTracing(tracingConfigFromEnv(process.env, "tenantmesh-proxy"), { asyncContext: false });
       const secrets = loadSecrets(config);
       const serviceToken =
         opts.serviceToken ?? process.env.TENANTMESH_SERVICE_TOKEN ?? issueServiceToken(secrets, "proxy", ["tenants:watch", "sessions:verify", "usage:write", "metrics:write"]);
@@ -32,6 +35,9 @@ export function registerProxyCommand(program: Command): void {
         logger,
       });
       logger.info({ port: proxy.port, admin_port: proxy.adminPort }, "proxy listening");
-      onShutdown(logger, () => proxy.close());
+      onShutdown(logger, async () => {
+        await proxy.close();
+        await tracing?.shutdown();
+      });
     });
 }

@@ -3,6 +3,7 @@ import { loadConfig } from "../../config/index.js";
 import { startControlPlane } from "../../control-plane/index.js";
 import { createLogger } from "../../log/index.js";
 import { onShutdown } from "../shutdown.js";
+import { startTracing, tracingConfigFromEnv } from "../../telemetry/index.js";
 
 /** `tenantmesh control-plane` */
 export function registerServeCommands(program: Command): void {
@@ -13,8 +14,12 @@ export function registerServeCommands(program: Command): void {
     .action(async (opts: { port?: string }) => {
       const config = loadConfig({ ...process.env, ...(opts.port ? { TENANTMESH_GRPC_PORT: opts.port } : {}) });
       const logger = createLogger({ level: config.logLevel, name: "control-plane" });
+      const tracing = startTracing(tracingConfigFromEnv(process.env, "tenantmesh-control-plane"));
       const cp = await startControlPlane(config, { logger });
       logger.info({ port: cp.port, database: config.database.kind }, "control plane listening");
-      onShutdown(logger, () => cp.close());
+      onShutdown(logger, async () => {
+        await cp.close();
+        await tracing?.shutdown();
+      });
     });
 }

@@ -9,9 +9,12 @@ import { openDatabase } from "../../db/index.js";
 import { TenantServiceClient } from "../../gen/tenantmesh/v1/tenant.js";
 import { startKybService, type KybServiceHandle } from "../../kyb/index.js";
 import { createLogger, type Logger } from "../../log/index.js";
+import { loadPortalConfig, startPortal, type Portal } from "../../portal/index.js";
 import { unary } from "../client.js";
 import { defaultProxyConfigFile, packageRoot } from "../mesh-files.js";
 import { onShutdown } from "../shutdown.js";
+import { startTracing, tracingConfigFromEnv } from "../../telemetry/index.js";
+import { fieldCipher } from "../../security/index.js";
 
 /** The three KYB backends of the embedded mesh: HTTP on 7001–7003, gRPC on 8001–8003 (examples/proxy.yaml) */
 const kybBackends = [7001, 7002, 7003].map((http) => ({ http, grpc: http + 1000 }));
@@ -21,6 +24,9 @@ interface DemoTenant {
   slug: string;
   plan: string;
   api_key: string;
+  /** The admin's generated password, kept so the demo admin can sign in to the portal (absent in older data dirs) */
+  admin_email?: string;
+  admin_password?: string;
 }
 
 const demoTenants = [
@@ -48,7 +54,7 @@ async function ensureDemoTenants(config: Config, cp: ControlPlane): Promise<Demo
         billingCycle: "",
         idempotencyKey: `demo-${t.slug}`,
       }, md, 60_000);
-      made.push({ id: res.tenant!.id, slug: t.slug, plan: t.plan, api_key: res.apiKey });
+      made.push({ id: res.tenant!.id, slug: t.slug, plan: t.plan, api_key: res.apiKey, admin_email: t.adminEmail, admin_password: res.adminPassword });
     }
     writeFileSync(file, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
     return made;
@@ -70,11 +76,13 @@ function spawnProxy(config: Config, cp: ControlPlane, logger: Logger): ChildProc
   return child;
 }
 
-function banner(config: Config, cp: ControlPlane, tenants: DemoTenant[]): string {
+function banner(config: Config, cp: ControlPlane, tenants: DemoTenant[], portal: Portal): string {
   const acme = tenants.find((t) => t.slug === "acme") ?? tenants[0];
   return [
     "",
     "tenantmesh is up",
+    `  portal (web)                  ${portal.url}   operators: the operator token · tenant admins:`,
+    ...tenants.map((t) => `    ${t.slug.padEnd(8)} ${t.admin_email ?? "(admin email not recorded)"}  ${t.admin_password ?? "(password not recorded in this data dir)"}`),
     `  proxy (HTTP/1.1 + gRPC h2c)   localhost:8080      admin: http://127.0.0.1:9901/metrics`,
     `  control plane (gRPC)          localhost:${cp.port}     health + reflection`,
     `  KYB backends                  HTTP ${kybBackends.map((b) => b.http).join(", ")} · gRPC ${kybBackends.map((b) => b.grpc).join(", ")}`,
@@ -107,23 +115,29 @@ export function registerUpCommand(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: "tenantmesh" });
+      const tracing = startTracing(tracingConfigFromEnv(process.env, "tenantmesh"));
       const db = openDatabase(config.database);
       const cp = await startControlPlane(config, { logger, db });
       await cp.ready;
       const kyb: KybServiceHandle[] = [];
-      const proxyHolder: { child?: ChildProcess } = {};
+      const proxyHolder: { child?: ChildProcess; portal?: Portal } = {};
       onShutdown(logger, async () => {
+        await proxyHolder.portal?.close();
         proxyHolder.child?.kill("SIGTERM");
         for (const k of kyb) await k.close();
         await cp.close();
         await db.close();
+        await tracing?.shutdown();
       });
       const identitySecret = Buffer.from(cp.secrets.identitySecret);
       for (const ports of kybBackends) {
-        kyb.push(await startKybService({ db, identitySecret, host: "127.0.0.1", httpPort: ports.http, grpcPort: ports.grpc, capacity: 64, serviceTimeMs: 0, logger: logger.child({ component: "kyb", port: ports.http }) }));
+        kyb.push(await startKybService({ db, identitySecret, host: "127.0.0.1", httpPort: ports.http, grpcPort: ports.grpc, capacity: 64, serviceTimeMs: 0, logger: logger.child({ component: "kyb", port: ports.http }), fields: fieldCipher(cp.security.keyring) }));
       }
       const tenants = await ensureDemoTenants(config, cp);
+      // The portal starts before the proxy child: a busy port 3000 then stops `up` before any child process runs.
+      const portal = await startPortal({ ...loadPortalConfig(), controlPlaneAddress: `127.0.0.1:${cp.port}`, logger: logger.child({ component: "portal" }) });
+      proxyHolder.portal = portal;
       proxyHolder.child = spawnProxy(config, cp, logger);
-      process.stdout.write(banner(config, cp, tenants));
+      process.stdout.write(banner(config, cp, tenants, portal));
     });
 }

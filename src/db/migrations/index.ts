@@ -22,6 +22,27 @@ import { createTenantOutbox } from "./20261129111000_create_tenant_outbox.js";
 import { scopeSessionUserReference } from "./20261129111100_scope_session_user_reference.js";
 import { restrictTenantChangesWrites } from "./20261129111200_restrict_tenant_changes_writes.js";
 import { narrowApiKeyChangeTrigger } from "./20261129111300_narrow_api_key_change_trigger.js";
+import { createUsageBatches } from "./20261129140000_create_usage_batches.js";
+import { createResourcePools } from "./20261129140100_create_resource_pools.js";
+import { createPoolAllocations } from "./20261129140200_create_pool_allocations.js";
+import { createBillingAccounts } from "./20261129140300_create_billing_accounts.js";
+import { createInvoices } from "./20261129140400_create_invoices.js";
+import { createInvoiceLines } from "./20261129140500_create_invoice_lines.js";
+import { makeInvoicesAppendOnly } from "./20261129140600_make_invoices_append_only.js";
+import { createTenantKeyrings } from "./20261129150000_create_tenant_keyrings.js";
+import { createTenantDataKeys } from "./20261129150100_create_tenant_data_keys.js";
+import { createAuditEvents } from "./20261129150200_create_audit_events.js";
+import { makeAuditEventsAppendOnly } from "./20261129150300_make_audit_events_append_only.js";
+import { createComplianceReports } from "./20261129150400_create_compliance_reports.js";
+import { widenBusinessRegistrationNumber } from "./20261129150500_widen_business_registration_number.js";
+import { addBusinessSealedDetails } from "./20261129150600_add_business_sealed_details.js";
+import { indexTenantEventsCreatedAt } from "./20261129150700_index_tenant_events_created_at.js";
+import { addPerformanceMetricWindows } from "./20261129160000_add_performance_metric_windows.js";
+import { indexPerformanceMetricWindows } from "./20261129160100_index_performance_metric_windows.js";
+import { createClusterPerformanceWindows } from "./20261129160200_create_cluster_performance_windows.js";
+import { createTenantScalingState } from "./20261129160300_create_tenant_scaling_state.js";
+import { createTenantScalingEvents } from "./20261129160400_create_tenant_scaling_events.js";
+import { createTenantAlerts } from "./20261129160500_create_tenant_alerts.js";
 
 export type { Migration } from "./migration.js";
 
@@ -48,6 +69,27 @@ export const migrations: readonly Migration[] = [
   scopeSessionUserReference,
   restrictTenantChangesWrites,
   narrowApiKeyChangeTrigger,
+  createUsageBatches,
+  createResourcePools,
+  createPoolAllocations,
+  createBillingAccounts,
+  createInvoices,
+  createInvoiceLines,
+  makeInvoicesAppendOnly,
+  createTenantKeyrings,
+  createTenantDataKeys,
+  createAuditEvents,
+  makeAuditEventsAppendOnly,
+  createComplianceReports,
+  widenBusinessRegistrationNumber,
+  addBusinessSealedDetails,
+  indexTenantEventsCreatedAt,
+  addPerformanceMetricWindows,
+  indexPerformanceMetricWindows,
+  createClusterPerformanceWindows,
+  createTenantScalingState,
+  createTenantScalingEvents,
+  createTenantAlerts,
 ];
 
 /** A knex migration source over the static list, bound to the configured role names */

@@ -1,0 +1,36 @@
+import * as c from "./checks.js";
+import { defineRules } from "./define.js";
+
+/** HIPAA Security Rule (45 CFR Part 164, Subpart C) */
+export const hipaaRules = defineRules("HIPAA", [
+  { id: "HIPAA-312a2iv-ENCRYPTION", name: "Encryption of ePHI", category: "data_protection", severity: "high", check: c.encryptionLevelAtLeast("enhanced"),
+    description: "Stored data is encrypted at the enhanced level or above.", requirements: ["164.312(a)(2)(iv)"],
+    recommendation: "Set encryption_level to enhanced or military." },
+  { id: "HIPAA-312a2iv-FIELDS", name: "Sensitive fields sealed", category: "data_protection", severity: "high", check: c.sensitiveFieldsEncrypted(),
+    description: "No sensitive column holds plaintext.", requirements: ["164.312(a)(2)(iv)"],
+    recommendation: "Re-save records written before encryption existed." },
+  { id: "HIPAA-312d-MFA", name: "Person authentication", category: "access_control", severity: "high", check: c.mfaRequired(),
+    description: "The policy requires MFA of every user.", requirements: ["164.312(d)"],
+    recommendation: "Require MFA in the security policy." },
+  { id: "HIPAA-312d-ALL-MFA", name: "Every user uses MFA", category: "access_control", severity: "high", check: c.allUsersUseMfa(),
+    description: "Every user has MFA on.", requirements: ["164.312(d)"],
+    recommendation: "Enroll MFA for every user." },
+  { id: "HIPAA-308a3-DORMANT", name: "Access termination", category: "access_control", severity: "medium", check: c.noDormantAdmins(),
+    description: "Admin accounts unused for 90 days are removed.", requirements: ["164.308(a)(3)(ii)(C)"],
+    recommendation: "Delete or demote inactive admins." },
+  { id: "HIPAA-312b-AUDIT-LEVEL", name: "Audit controls", category: "audit", severity: "high", check: c.auditLevelAtLeast("comprehensive"),
+    description: "Every access to protected data, key use included, is recorded.", requirements: ["164.312(b)"],
+    recommendation: "Set audit_level to comprehensive." },
+  { id: "HIPAA-312c1-INTEGRITY", name: "Audit integrity", category: "audit", severity: "critical", check: c.auditChainIntact(),
+    description: "The audit log's hash chain verifies.", requirements: ["164.312(c)(1)", "164.312(b)"],
+    recommendation: "Investigate the broken link VerifyAuditLog names." },
+  { id: "HIPAA-316b2-RETENTION", name: "Six-year retention", category: "data_retention", severity: "high", check: c.retentionAtLeast(2_190),
+    description: "Records are kept at least six years.", requirements: ["164.316(b)(2)(i)"],
+    recommendation: "Have an operator set data_retention_days to 2190 or more." },
+  { id: "HIPAA-312e1-NETWORK", name: "Transmission security", category: "network", severity: "medium", check: c.networkRestricted(),
+    description: "Only the tenant's networks may call its APIs.", requirements: ["164.312(e)(1)"],
+    recommendation: "List the tenant's CIDR blocks in network_restrictions." },
+  { id: "HIPAA-308a1-KEY-ROTATION", name: "Key management", category: "key_management", severity: "medium", check: c.keyRotationCurrent(), remediation: "rotate_key",
+    description: "The newest data key is within the rotation period.", requirements: ["164.308(a)(1)(ii)(B)"],
+    recommendation: "Rotate the tenant's key." },
+]);
