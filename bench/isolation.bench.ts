@@ -26,7 +26,9 @@ const aggressorRate = 4_000;
 const victimSeconds = quick ? 5 : 31;
 const floodLeadMs = 2_000;
 const shareSeconds = quick ? 4 : 10;
-const retries = quick ? 0 : 2;
+/** A disturbed window is run again this many times (`--retries N`) */
+const retriesFlag = process.argv.indexOf("--retries");
+const retries = retriesFlag > 0 ? Number(process.argv[retriesFlag + 1]) : quick ? 0 : 2;
 
 const unlimited = { apiRateLimit: 600_000, burst: 10_000, maxThroughputRps: 10_000, maxConcurrentReqs: 20_000 };
 const tenants: TenantSpec[] = [

@@ -4,12 +4,9 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import type { TenantMeshError } from "../../src/errors/index.js";
 import {
   PROXY_BACKEND,
-  PROXY_BACKEND_CAPACITY,
-  PROXY_BUSY_MS,
   PROXY_ERROR_CODE,
   PROXY_OUTCOME,
   PROXY_QUEUED_MS,
-  PROXY_REQUEST_ID,
   PROXY_ROUTE,
   PROXY_STRATEGY,
   PROXY_THROTTLED,
@@ -62,19 +59,37 @@ export const statusOf = (ctx: ProxyContext, error: TenantMeshError | undefined):
   ctx.status !== 0 || error === undefined ? ctx.status : ctx.protocol === "grpc" ? error.grpcStatus : error.httpStatus;
 
 /**
- * The span attributes of a finished request (also the fields of its summary). Every attribute is paid for on
- * every exported span (OTLP serialization is most of tracing's cost), so the set is what an SRE reads plus
- * what the monitor needs: `tenantmesh.throttled` appears only when true, the cluster is implied by the route,
- * the protocol by the status attribute's name.
+ * What the monitor needs of a request span beyond what an SRE reads in a trace. It travels beside the span
+ * (keyed by the span object, which the SDK hands to processors as is) instead of as attributes, because every
+ * attribute is serialized on every exported span, and OTLP serialization is most of tracing's cost.
+ */
+export interface MonitorFacts {
+  readonly requestId: string;
+  readonly busyMs: number;
+  readonly backendCapacity: number;
+}
+
+const facts = new WeakMap<object, MonitorFacts>();
+
+export const attachMonitorFacts = (span: object, ctx: ProxyContext): void => {
+  facts.set(span, { requestId: ctx.requestId, busyMs: busyMsOf(ctx), backendCapacity: ctx.backend?.capacity ?? 0 });
+};
+
+const busyMsOf = (ctx: ProxyContext): number => {
+  const t = ctx.timings;
+  return t.picked > 0 && t.end >= t.picked ? t.end - t.picked : 0;
+};
+
+/**
+ * The span attributes of a finished request: what an SRE reads. `tenantmesh.throttled` appears only when
+ * true, the cluster is implied by the route, the protocol by the status attribute's name.
  */
 export function requestAttributes(ctx: ProxyContext, error: TenantMeshError | undefined): Attributes {
   const t = ctx.timings;
   const attrs: Attributes = {
-    [PROXY_REQUEST_ID]: ctx.requestId,
     [PROXY_OUTCOME]: ctx.outcome,
     [PROXY_THROTTLED_MS]: t.throttledMs,
     [PROXY_QUEUED_MS]: t.queuedMs,
-    [PROXY_BUSY_MS]: t.picked > 0 && t.end >= t.picked ? t.end - t.picked : 0,
     [ctx.protocol === "grpc" ? "rpc.grpc.status_code" : "http.response.status_code"]: statusOf(ctx, error),
   };
   const tenant = ctx.tenant;
@@ -91,10 +106,7 @@ export function requestAttributes(ctx: ProxyContext, error: TenantMeshError | un
     attrs[PROXY_ROUTE] = ctx.route.name;
     attrs[PROXY_STRATEGY] = ctx.route.cluster.strategy;
   }
-  if (ctx.backend !== undefined) {
-    attrs[PROXY_BACKEND] = ctx.backend.id;
-    attrs[PROXY_BACKEND_CAPACITY] = ctx.backend.capacity;
-  }
+  if (ctx.backend !== undefined) attrs[PROXY_BACKEND] = ctx.backend.id;
   return attrs;
 }
 
@@ -113,11 +125,12 @@ export function summaryFromSpan(span: ReadableSpan, failed: boolean): RequestSum
   const sc = span.spanContext();
   const [sec, ns] = span.duration;
   const [endSec, endNs] = span.endTime;
+  const extra = facts.get(span);
   return {
     tenantId: str(a, TENANT_ID) || undefined,
     traceId: sc.traceId,
     spanId: sc.spanId,
-    requestId: str(a, PROXY_REQUEST_ID),
+    requestId: extra?.requestId ?? "",
     method: str(a, "http.request.method"),
     path: str(a, "url.path"),
     protocol: a["rpc.grpc.status_code"] === undefined ? "http" : "grpc",
@@ -130,9 +143,9 @@ export function summaryFromSpan(span: ReadableSpan, failed: boolean): RequestSum
     throttled: a[PROXY_THROTTLED] === true,
     queuedMs: num(a, PROXY_QUEUED_MS),
     throttledMs: num(a, PROXY_THROTTLED_MS),
-    busyMs: num(a, PROXY_BUSY_MS),
+    busyMs: extra?.busyMs ?? 0,
     backend: str(a, PROXY_BACKEND),
-    backendCapacity: num(a, PROXY_BACKEND_CAPACITY),
+    backendCapacity: extra?.backendCapacity ?? 0,
   };
 }
 
@@ -156,7 +169,7 @@ export function summaryFromContext(ctx: ProxyContext, error: TenantMeshError | u
     throttled: error?.code === "TM_ERR_RATE_LIMITED",
     queuedMs: t.queuedMs,
     throttledMs: t.throttledMs,
-    busyMs: t.picked > 0 && t.end >= t.picked ? t.end - t.picked : 0,
+    busyMs: busyMsOf(ctx),
     backend: ctx.backend?.id ?? "",
     backendCapacity: ctx.backend?.capacity ?? 0,
   };

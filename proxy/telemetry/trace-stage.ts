@@ -3,7 +3,7 @@ import type { TenantMeshError } from "../../src/errors/index.js";
 import { extractFromHeaders } from "../../src/telemetry/propagation.js";
 import type { ProxyContext } from "../context.js";
 import type { Handler, Stage, StageResult } from "../pipeline/stage.js";
-import { failedOf, requestAttributes } from "./summary.js";
+import { attachMonitorFacts, failedOf, requestAttributes } from "./summary.js";
 
 const hex2 = (n: number): string => (n < 16 ? `0${n.toString(16)}` : n.toString(16));
 
@@ -22,7 +22,7 @@ function parentOf(ctx: ProxyContext): Context {
  * proxy's. The baggage the backends get (`tenant.id`, `tenant.plan`, `tenant.priority`) is set by the
  * forwarders from the identified tenant. At the end the span takes the tenant, backend, strategy, outcome,
  * throttled and queued times (proxy/telemetry/summary.ts) and is an error when the request failed on the
- * server side.
+ * server side; the monitor's own inputs (busy time, unit capacity) travel beside it, not as attributes.
  */
 export function traceStage(tracer: Tracer): Stage {
   return (next: Handler): Handler =>
@@ -45,6 +45,7 @@ export function traceStage(tracer: Tracer): Stage {
         ctx.timings.end = performance.now();
         if (ctx.route !== undefined && ctx.protocol === "http") span.updateName(`${ctx.method} ${ctx.route.name}`);
         span.setAttributes(requestAttributes(ctx, error));
+        attachMonitorFacts(span, ctx);
         if (failedOf(ctx, error)) span.setStatus({ code: SpanStatusCode.ERROR, message: error?.code ?? `status ${ctx.status}` });
         span.end();
       }

@@ -55,16 +55,26 @@ export class UsageIngestor {
   }
 
   /**
-   * Resolves once every batch acknowledged so far is in the rollups: for reads that must see it (quota checks,
-   * usage, costs, invoices). The first call also adopts batches an earlier run journaled but did not roll up.
+   * Resolves once every batch acknowledged so far is in the rollups: for reads that must see it (usage, costs,
+   * invoices). The first call also adopts batches an earlier run journaled but did not roll up.
    */
   async settle(): Promise<void> {
-    this.#recovered ??= this.roller.recover(0).catch((err: unknown) => {
+    this.#recovered ??= this.recoverOrphans().catch((err: unknown) => {
       this.#recovered = undefined;
       throw err;
     });
     await this.#recovered;
     await this.roller.settle();
+  }
+
+  /**
+   * Adopts batches journaled but never rolled up by a process that died. The embedded database belongs to one
+   * process, so everything pending there that is not ours is orphaned; on PostgreSQL another live replica may be
+   * about to roll up its own, so only batches older than several roll-up delays are taken (taking one anyway
+   * would not count it twice — the roll-up's UPDATE decides — but would count it as pending twice meanwhile).
+   */
+  recoverOrphans(): Promise<number> {
+    return this.roller.recover(this.#db.kind === "pglite" ? 0 : 10_000);
   }
 
   /** Rolls up what was acknowledged (the control plane's shutdown) */
@@ -93,10 +103,10 @@ export class UsageIngestor {
           events += this.#queue[take]?.batch.events.length ?? 0;
           take++;
         }
-        const group = this.#queue.splice(0, take);
-        // Back-pressure: acknowledging faster than the rollups keep up would only grow memory.
-        while (this.roller.pendingEvents > this.#maxPending) await this.roller.roll();
-        await this.#flush(group);
+        // Back-pressure: acknowledging faster than the rollups keep up would only grow memory. A failing roll-up
+        // is not waited out here: the journal transaction then meets the same fault and answers the callers.
+        while (this.roller.pendingEvents > this.#maxPending && (await this.roller.roll().then(() => true, () => false)));
+        await this.#flush(this.#queue.splice(0, take));
       }
     } finally {
       this.#running = false;

@@ -1,7 +1,7 @@
 import type { Tx } from "../db/index.js";
 import type { Alert } from "../gen/tenantmesh/v1/monitor.js";
 import type { AlertCondition } from "./alert-rules.js";
-import type { Cursor } from "./page-token.js";
+import type { CreatedAtIdCursor } from "../grpc/page-token.js";
 
 /** A row of `tenant_alerts` */
 export interface AlertRow {
@@ -65,13 +65,16 @@ export async function applyAlertConditions(trx: Tx, tenantId: string, conditions
 }
 
 /** Alerts newest first, in (raised_at, id) keyset pages; one tenant's, or every tenant's on the platform path */
-export async function listAlerts(trx: Tx, query: { tenantId: string | undefined; includeCleared: boolean; limit: number; after: Cursor | undefined }): Promise<Array<{ row: AlertRow; cursor: Cursor }>> {
+export async function listAlerts(
+  trx: Tx,
+  query: { tenantId: string | undefined; includeCleared: boolean; limit: number; after: CreatedAtIdCursor | undefined },
+): Promise<Array<{ row: AlertRow; cursor: CreatedAtIdCursor }>> {
   let q = trx("tenant_alerts").select("*", trx.raw("raised_at::text AS cursor_at"));
   if (query.tenantId !== undefined) q = q.where({ tenant_id: query.tenantId });
   if (!query.includeCleared) q = q.whereNull("cleared_at");
-  if (query.after !== undefined) q = q.whereRaw("(raised_at, id) < (?::timestamptz, ?::uuid)", [query.after.at, query.after.id]);
+  if (query.after !== undefined) q = q.whereRaw("(raised_at, id) < (?::timestamptz, ?::uuid)", [query.after.createdAt, query.after.id]);
   const rows = (await q.orderBy([{ column: "raised_at", order: "desc" }, { column: "id", order: "desc" }]).limit(query.limit)) as Array<AlertRow & { cursor_at: string }>;
-  return rows.map(({ cursor_at, ...row }) => ({ row, cursor: { at: cursor_at, id: row.id } }));
+  return rows.map(({ cursor_at, ...row }) => ({ row, cursor: { createdAt: cursor_at, id: row.id } }));
 }
 
 /** Open alerts per tenant (for `tenantmesh top`) */

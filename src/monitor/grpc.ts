@@ -12,14 +12,21 @@ import { isUuid, type Database } from "../db/index.js";
 import { invalidArgument, notFound } from "../errors/index.js";
 import { MonitorServiceService, type MonitorServiceServer, type ReportMetricsRequest, type ReportMetricsResponse } from "../gen/tenantmesh/v1/monitor.js";
 import type { Policy, RpcContext, RpcKit } from "../grpc/index.js";
+import { createdAtIdCursor, decodePageToken, encodePageToken, type CreatedAtIdCursor } from "../grpc/page-token.js";
 import { listScalingEvents, scalerOf } from "../scaling/store.js";
 import { listAlerts, toAlertMessage } from "./alert-store.js";
-import { decodeCursor, encodeCursor, pageSizeOf } from "./page-token.js";
 import { ingestReport, isolation, listTenantMetrics, tenantMetrics } from "./service.js";
 
 export { MonitorServiceService };
 
 const MAX_SECONDS = 31 * 24 * 3_600;
+
+/** A page size: 0 means 50; at most 500 */
+const pageSizeOf = (n: number): number => (n <= 0 ? 50 : Math.min(n, 500));
+
+/** The keyset position of a page token issued for these filters (none for the first page) */
+const positionOf = (token: string, filters: readonly unknown[]): CreatedAtIdCursor | undefined =>
+  token === "" ? undefined : decodePageToken(token, createdAtIdCursor, filters);
 
 /** metrics:read on the request's tenant; an empty id means the caller's own (an operator's: none) */
 function metricsPolicy<Req extends { tenantId: string }>(): Policy<Req> {
@@ -92,7 +99,7 @@ export function monitorServiceImplementation(kit: RpcKit, deps: { db: Database; 
     listScalingEvents: kit.unary("MonitorService/ListScalingEvents", metricsPolicy(), async (req, ctx) => {
       const tenantId = tenantOf(ctx);
       const limit = pageSizeOf(req.pageSize);
-      const page = await ctx.inTenant((trx) => listScalingEvents(trx, tenantId, limit + 1, decodeCursor(req.pageToken)));
+      const page = await ctx.inTenant((trx) => listScalingEvents(trx, tenantId, limit + 1, positionOf(req.pageToken, [tenantId])));
       const shown = page.slice(0, limit);
       return {
         events: shown.map(({ row }) => ({
@@ -108,19 +115,20 @@ export function monitorServiceImplementation(kit: RpcKit, deps: { db: Database; 
           executors: row.executors.map((e) => ({ executor: e.executor, ok: e.ok, detail: e.detail })),
           createdAt: row.created_at,
         })),
-        nextPageToken: page.length > limit && shown.length > 0 ? encodeCursor(shown[shown.length - 1]!.cursor) : "",
+        nextPageToken: page.length > limit && shown.length > 0 ? encodePageToken(shown[shown.length - 1]!.cursor, [tenantId]) : "",
       };
     }),
 
     listAlerts: kit.unary("MonitorService/ListAlerts", metricsPolicy(), async (req, ctx) => {
       const limit = pageSizeOf(req.pageSize);
-      const query = { tenantId: ctx.tenantId, includeCleared: req.includeCleared, limit: limit + 1, after: decodeCursor(req.pageToken) };
+      const filters = [ctx.tenantId ?? "*", req.includeCleared];
+      const query = { tenantId: ctx.tenantId, includeCleared: req.includeCleared, limit: limit + 1, after: positionOf(req.pageToken, filters) };
       // No tenant is only possible for an operator (the policy refuses it to anyone else): every tenant's alerts.
       const page = ctx.tenantId === undefined ? await db.asPlatform((trx) => listAlerts(trx, query)) : await ctx.inTenant((trx) => listAlerts(trx, query));
       const shown = page.slice(0, limit);
       return {
         alerts: shown.map(({ row }) => toAlertMessage(row)),
-        nextPageToken: page.length > limit && shown.length > 0 ? encodeCursor(shown[shown.length - 1]!.cursor) : "",
+        nextPageToken: page.length > limit && shown.length > 0 ? encodePageToken(shown[shown.length - 1]!.cursor, filters) : "",
       };
     }),
   };

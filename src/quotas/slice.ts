@@ -35,16 +35,21 @@ export function createQuotasSlice(options: QuotasSliceOptions = {}): SliceFactor
     };
     const ingestor = ingestorFor(db, log, options.maxEventsPerFlush ? { maxEventsPerFlush: options.maxEventsPerFlush } : {});
     const deps: QuotasDeps = { db, clock, logger: log, ingestor, ensurePools };
-    // Batches another replica journaled and then crashed before rolling up: adopted once they are a minute old.
-    const recovery = setInterval(() => {
-      ingestor.roller.recover(60_000).catch((err: unknown) => log.debug({ err: (err as Error).message }, "usage recovery skipped"));
-    }, 60_000);
+    // Batches journaled but not rolled up by a process that then died (an earlier run of this one, or another
+    // replica): adopted soon after start, and then every minute.
+    const recover = (): void => {
+      ingestor.recoverOrphans().catch((err: unknown) => log.debug({ err: (err as Error).message }, "usage recovery skipped"));
+    };
+    const firstRecovery = setTimeout(recover, 5_000);
+    firstRecovery.unref();
+    const recovery = setInterval(recover, 60_000);
     recovery.unref();
     return {
       services: [{ name: "tenantmesh.v1.QuotaService", definition: QuotaServiceService, implementation: quotaServiceImplementation(kit, deps) }],
       protoFiles: ["tenantmesh/v1/quota.proto"],
       // Acknowledged usage goes into the rollups before the process ends.
       async close() {
+        clearTimeout(firstRecovery);
         clearInterval(recovery);
         await ingestor.close().catch((err: unknown) => log.error({ err: (err as Error).message }, "usage roll-up at shutdown failed; the batches stay journaled"));
       },

@@ -1,5 +1,6 @@
 /** SQL of `tenant_scaling_state` and `tenant_scaling_events` (and the scale columns of `tenants` they extend) */
 import type { Tx } from "../db/index.js";
+import type { CreatedAtIdCursor } from "../grpc/page-token.js";
 import type { ExecutorOutcome } from "./executor.js";
 
 /** A tenant as the scaler sees it: scale bounds from `tenants`, cooldown state from `tenant_scaling_state` */
@@ -88,9 +89,14 @@ export async function insertScalingEvent(trx: Tx, e: Omit<ScalingEventRow, "id" 
 }
 
 /** A tenant's events, newest first, in (created_at, id) keyset pages */
-export async function listScalingEvents(trx: Tx, tenantId: string, limit: number, after: { at: string; id: string } | undefined): Promise<Array<{ row: ScalingEventRow; cursor: { at: string; id: string } }>> {
+export async function listScalingEvents(
+  trx: Tx,
+  tenantId: string,
+  limit: number,
+  after: CreatedAtIdCursor | undefined,
+): Promise<Array<{ row: ScalingEventRow; cursor: CreatedAtIdCursor }>> {
   let q = trx("tenant_scaling_events").where({ tenant_id: tenantId }).select("*", trx.raw("created_at::text AS cursor_at"));
-  if (after !== undefined) q = q.whereRaw("(created_at, id) < (?::timestamptz, ?::uuid)", [after.at, after.id]);
+  if (after !== undefined) q = q.whereRaw("(created_at, id) < (?::timestamptz, ?::uuid)", [after.createdAt, after.id]);
   const rows = (await q.orderBy([{ column: "created_at", order: "desc" }, { column: "id", order: "desc" }]).limit(limit)) as Array<ScalingEventRow & { cursor_at: string }>;
-  return rows.map(({ cursor_at, ...row }) => ({ row, cursor: { at: cursor_at, id: row.id } }));
+  return rows.map(({ cursor_at, ...row }) => ({ row, cursor: { createdAt: cursor_at, id: row.id } }));
 }

@@ -7,7 +7,7 @@ import { ensureTenantKeys, purgeExpiredTenants, rotateDueKeys, type JobDeps } fr
 export interface SecuritySliceOptions {
   /** How often due key rotations and ended retentions are looked for; default 60 s */
   jobIntervalMs?: number;
-  /** How often tenant events are relayed into the audit log; default 1 s */
+  /** How often tenant events are relayed into the audit log; default 5 s (reads of a tenant's log relay its events first) */
   relayIntervalMs?: number;
 }
 
@@ -58,7 +58,7 @@ export function createSecuritySlice(options: SecuritySliceOptions = {}): SliceFa
     const running = new Set<Promise<unknown>>();
     const relay = new AuditRelay(db, security.audit);
     const timers = [
-      every(options.relayIntervalMs ?? 1_000, () => ready(relay.run()), warn("audit relay"), running),
+      every(options.relayIntervalMs ?? 5_000, () => ready(relay.run()), warn("audit relay"), running),
       every(options.jobIntervalMs ?? 60_000, runJobs, warn("security jobs"), running),
     ];
     // A first pass soon after start (once migrations are likely done) rather than a full interval later.

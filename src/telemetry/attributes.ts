@@ -23,11 +23,6 @@ export const PROXY_THROTTLED = "tenantmesh.throttled";
 /** Milliseconds the throttle held the request back, and the request waited in a dispatch queue */
 export const PROXY_THROTTLED_MS = "tenantmesh.throttled_ms";
 export const PROXY_QUEUED_MS = "tenantmesh.queued_ms";
-/** Milliseconds from the backend slot being taken to the end: capacity held (the monitor's busy time) */
-export const PROXY_BUSY_MS = "tenantmesh.busy_ms";
-/** Slots of the backend the request went to (the monitor's unit capacity) */
-export const PROXY_BACKEND_CAPACITY = "tenantmesh.backend.capacity";
-export const PROXY_REQUEST_ID = "tenantmesh.request_id";
 
 /** Instrumentation scope names, one per component (one process may run several: `tenantmesh up`) */
 export const scopes = {

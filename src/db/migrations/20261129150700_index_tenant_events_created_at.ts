@@ -2,7 +2,7 @@ import type { Migration } from "./migration.js";
 
 /**
  * The audit relay (src/audit/relay.ts) reads tenant events newer than its watermark across all tenants every
- * second; without this index that read would scan the whole table.
+ * few seconds; without this index that read would scan the whole table.
  */
 export const indexTenantEventsCreatedAt: Migration = {
   name: "20261129150700_index_tenant_events_created_at",
