@@ -62,6 +62,9 @@ const tenants = await db.asPlatform(async (trx) => {
   for (let i = 0; i < rows.length; i += 500) ids.push(...((await trx("tenants").insert(rows.slice(i, i + 500)).returning("id")) as Array<{ id: string }>).map((r) => r.id));
   return ids;
 });
+// Provisioning gives a tenant its encryption keys; tenants inserted raw get them from the security slice's
+// catch-up job, which would otherwise run inside the measured window. Made here, before the clock starts.
+for (const id of tenants) await cp.security.keyring.tenant(id);
 const hourMs = 3_600_000;
 const shape: LoadShape = { tenants, hours: HOURS, events: eventCount, startMs: Math.floor(Date.now() / hourMs) * hourMs - HOURS * hourMs };
 

@@ -7,15 +7,34 @@ import { meteredResourceTypes, type UsageEvent } from "./resources.js";
  */
 const SIZE = 33;
 
+const typeIndex: ReadonlyMap<string, number> = new Map(meteredResourceTypes.map((t, i) => [t, i]));
+
+/**
+ * Tenant ids as their 16 bytes: a service has a bounded set of tenants and every batch names hundreds of them,
+ * so each is converted from hex once. Bounded in case ids churn (cleared when full; a miss only costs a convert).
+ */
+const tenantBytes = new Map<string, Buffer>();
+const MAX_CACHED_TENANTS = 50_000;
+
+function bytesOf(tenantId: string): Buffer {
+  let bytes = tenantBytes.get(tenantId);
+  if (bytes === undefined) {
+    if (tenantBytes.size >= MAX_CACHED_TENANTS) tenantBytes.clear();
+    bytes = Buffer.from(tenantId.replaceAll("-", ""), "hex");
+    tenantBytes.set(tenantId, bytes);
+  }
+  return bytes;
+}
+
 export function encodeEvents(events: readonly UsageEvent[]): Buffer {
   const buf = Buffer.allocUnsafe(events.length * SIZE);
-  events.forEach((e, i) => {
-    const at = i * SIZE;
-    buf.write(e.tenantId.replaceAll("-", ""), at, 16, "hex");
-    buf.writeUInt8(meteredResourceTypes.indexOf(e.resourceType), at + 16);
+  for (let i = 0, at = 0; i < events.length; i++, at += SIZE) {
+    const e = events[i] as UsageEvent;
+    bytesOf(e.tenantId).copy(buf, at);
+    buf[at + 16] = typeIndex.get(e.resourceType) as number;
     buf.writeDoubleLE(e.amount, at + 17);
     buf.writeDoubleLE(e.occurredAt.getTime(), at + 25);
-  });
+  }
   return buf;
 }
 

@@ -42,6 +42,8 @@ export class UsageIngestor {
   readonly #maxEvents: number;
   readonly #maxPending: number;
   readonly roller: UsageRoller;
+  /** Tenant ids found in `tenants` → when (epoch ms): a group looks up only the ids not confirmed lately */
+  readonly #knownTenants = new Map<string, number>();
   #queue: Pending[] = [];
   #running = false;
   #recovered: Promise<unknown> | undefined;
@@ -136,7 +138,7 @@ export class UsageIngestor {
   /** Journals the group's new batches; returns them (for the roller, once committed) */
   async #apply(trx: Tx, group: Pending[], outcomes: Map<Pending, IngestResult | Error>): Promise<ValidBatch[]> {
     outcomes.clear();
-    const unknown = await unknownTenants(trx, group);
+    const unknown = await this.#unknownTenants(trx, group);
     // The first batch of an id in this group leads; a second one with the same id (a replay racing the
     // original) follows it and is judged against the leader's digest.
     const leaders = new Map<string, Pending>();
@@ -182,13 +184,35 @@ export class UsageIngestor {
     for (const p of followers) outcomes.set(p, judge(p, leaders.get(p.batch.batchId)?.batch.digest ?? earlier.get(p.batch.batchId), false));
     return journaled;
   }
+
+  /**
+   * Tenant ids named in the group that have no tenant row. Every group names nearly every active tenant, so ids
+   * found within the last KNOWN_TENANT_TTL_MS are not looked up again (the lookup cost as much as the journal
+   * insert). Only hits are remembered: an unknown id is looked up every time. A tenant hard-deleted meanwhile
+   * (provisioning's rollback) may thus still have a batch acknowledged for a while; the roll-up drops the events
+   * of tenants that are gone, as it already must for a delete between journal and roll-up.
+   */
+  async #unknownTenants(trx: Tx, group: readonly Pending[]): Promise<Set<string>> {
+    const now = Date.now();
+    const ids = new Set<string>();
+    for (const p of group) {
+      for (const e of p.batch.events) {
+        const seen = this.#knownTenants.get(e.tenantId);
+        if (seen === undefined || now - seen > KNOWN_TENANT_TTL_MS) ids.add(e.tenantId);
+      }
+    }
+    if (ids.size === 0) return ids;
+    const found = (await trx.raw("SELECT id FROM tenants WHERE id = ANY(?::uuid[])", [[...ids]])) as { rows: Array<{ id: string }> };
+    if (this.#knownTenants.size + found.rows.length > MAX_KNOWN_TENANTS) this.#knownTenants.clear();
+    for (const r of found.rows) {
+      ids.delete(r.id);
+      this.#knownTenants.set(r.id, now);
+    }
+    return ids;
+  }
 }
 
-/** Tenant ids named in the group that have no tenant row (an FK violation would fail the whole group) */
-async function unknownTenants(trx: Tx, group: readonly Pending[]): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for (const p of group) for (const e of p.batch.events) ids.add(e.tenantId);
-  const found = (await trx.raw("SELECT id FROM tenants WHERE id = ANY(?::uuid[])", [[...ids]])) as { rows: Array<{ id: string }> };
-  for (const r of found.rows) ids.delete(r.id);
-  return ids;
-}
+/** How long a tenant found in `tenants` is taken as existing without looking again */
+const KNOWN_TENANT_TTL_MS = 60_000;
+/** Remembered tenant ids at most (cleared when full: a miss only costs a lookup) */
+const MAX_KNOWN_TENANTS = 100_000;

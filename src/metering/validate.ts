@@ -46,27 +46,57 @@ export function validateBatch(batch: WireBatch, nowMs: number): ValidBatch {
   if (batch.events.length > MAX_BATCH_EVENTS) add("events", `must hold at most ${MAX_BATCH_EVENTS} events`);
   const events: UsageEvent[] = [];
   const latest = nowMs + MAX_FUTURE_SKEW_MS;
-  batch.events.forEach((e, i) => {
-    const at = `events[${i}]`;
+  for (let i = 0; i < batch.events.length; i++) {
+    const e = batch.events[i] as WireBatch["events"][number];
     let ok = true;
-    if (!isUuid(e.tenantId)) (ok = false), add(`${at}.tenant_id`, "must be a UUID");
-    if (!isMeteredResourceType(e.resourceType)) (ok = false), add(`${at}.resource_type`, `must be one of ${meteredResourceTypes.join(", ")}`);
+    const tenantId = canonicalTenantId(e.tenantId);
+    if (tenantId === undefined) (ok = false), add(eventField(i, "tenant_id"), "must be a UUID");
+    if (!isMeteredResourceType(e.resourceType)) (ok = false), add(eventField(i, "resource_type"), `must be one of ${meteredResourceTypes.join(", ")}`);
     const amount = parseAmount(e.amount);
-    if (typeof amount === "string") (ok = false), add(`${at}.amount`, amount);
+    if (typeof amount === "string") (ok = false), add(eventField(i, "amount"), amount);
     const ms = e.occurredAt?.getTime();
-    if (ms === undefined || Number.isNaN(ms)) (ok = false), add(`${at}.occurred_at`, "is required");
-    else if (ms > latest) (ok = false), add(`${at}.occurred_at`, "is more than 5 minutes in the future");
-    else if (ms < EARLIEST_MS) (ok = false), add(`${at}.occurred_at`, "is before 2000-01-01");
-    if (!ok || violations.length > 0) return;
-    events.push({ tenantId: e.tenantId.toLowerCase(), resourceType: e.resourceType as UsageEvent["resourceType"], amount: amount as number, occurredAt: e.occurredAt as Date });
-  });
+    if (ms === undefined || Number.isNaN(ms)) (ok = false), add(eventField(i, "occurred_at"), "is required");
+    else if (ms > latest) (ok = false), add(eventField(i, "occurred_at"), "is more than 5 minutes in the future");
+    else if (ms < EARLIEST_MS) (ok = false), add(eventField(i, "occurred_at"), "is before 2000-01-01");
+    if (!ok || violations.length > 0) continue;
+    events.push({ tenantId: tenantId as string, resourceType: e.resourceType as UsageEvent["resourceType"], amount: amount as number, occurredAt: e.occurredAt as Date });
+  }
   if (violations.length > 0) throw invalidArgument(violations);
   const payload = encodeEvents(events);
   return { batchId: batch.batchId, source: batch.source, events, payload, digest: createHash("sha256").update(payload).digest("hex") };
 }
 
+/** `events[i].field`: only built for a violation */
+const eventField = (i: number, field: string): string => `events[${i}].${field}`;
+
+/**
+ * Tenant ids as sent → their canonical (lower-case) form, for ids that passed the UUID check. Senders name the
+ * same few thousand tenants in every batch: the pattern test and the lower-casing run once per id, not per
+ * event. Bounded (cleared when full) so a sender cycling through ids cannot grow it.
+ */
+const canonicalIds = new Map<string, string>();
+const MAX_CACHED_IDS = 50_000;
+
+function canonicalTenantId(raw: string): string | undefined {
+  const known = canonicalIds.get(raw);
+  if (known !== undefined || !isUuid(raw)) return known;
+  if (canonicalIds.size >= MAX_CACHED_IDS) canonicalIds.clear();
+  const id = raw.toLowerCase();
+  canonicalIds.set(raw, id);
+  return id;
+}
+
 /** A whole number ≥ 0 that fits a double exactly, or why not */
 function parseAmount(raw: string): number | string {
+  // Up to 15 decimal digits is always below 2^53: summed digit by digit, exactly, without the pattern.
+  if (raw.length > 0 && raw.length <= 15) {
+    let n = 0;
+    for (let i = 0; i < raw.length && n >= 0; i++) {
+      const digit = raw.charCodeAt(i) - 48;
+      n = digit >= 0 && digit <= 9 ? n * 10 + digit : -1;
+    }
+    if (n >= 0) return n;
+  }
   if (!/^-?\d{1,20}$/.test(raw)) return "must be a whole number";
   if (raw.startsWith("-") && raw !== "-0") return "must not be negative";
   const n = Number(raw);

@@ -51,7 +51,7 @@ export function quotaServiceImplementation(kit: RpcKit, deps: QuotasDeps): Quota
       const batch = validateBatch(req, now);
       const result = await ingestor.record(batch);
       ctx.log.debug({ batch_id: batch.batchId, events: batch.events.length, duplicate: result.duplicate }, "usage batch");
-      const tenants = [...new Set(batch.events.map((e) => e.tenantId))];
+      const tenants = req.returnQuotas ? [...new Set(batch.events.map((e) => e.tenantId))] : [];
       const quotas = req.returnQuotas ? await db.asPlatform((trx) => flowQuotaStatuses(trx, tenants, now, pending)) : [];
       return { batchId: batch.batchId, duplicate: result.duplicate, acceptedEvents: result.acceptedEvents, quotas: quotas.map(quotaMessage) };
     }),

@@ -6,7 +6,7 @@ import { clusterRows, windowRows } from "../monitor/store.js";
 import { runExecutor, type ExecutorOutcome, type ScaleChange, type ScalingExecutor } from "./executor.js";
 import { ProxyShareExecutor } from "./proxy-share-executor.js";
 import { decide, defaultScalingConfig, type ScalingConfig, type ScalingDecision } from "./scaler.js";
-import { activeScalers, insertScalingEvent, saveState, type ScalerRow, type ScalingEventRow } from "./store.js";
+import { activeScalers, insertScalingEvent, saveIdleStates, saveState, type ScalerRow, type ScalingEventRow } from "./store.js";
 
 export interface ScalingManagerOptions {
   readonly db: Database;
@@ -90,11 +90,13 @@ export class ScalingManager {
     // The many tenants with nothing to do get their evaluation recorded in one transaction.
     const idle = results.filter((r) => r.decision.action === "none");
     if (idle.length > 0) {
-      await this.options.db.asPlatform(async (trx) => {
-        for (const r of idle) {
-          await saveState(trx, r.tenantId, { targetScale: r.decision.target, utilization: r.measured.utilization, decision: r.decision.reason, evaluatedAt: new Date(now) });
-        }
-      });
+      const evaluatedAt = new Date(now);
+      await this.options.db.asPlatform((trx) =>
+        saveIdleStates(
+          trx,
+          idle.map((r) => ({ tenantId: r.tenantId, update: { targetScale: r.decision.target, utilization: r.measured.utilization, decision: r.decision.reason, evaluatedAt } })),
+        ),
+      );
     }
     return results;
   }

@@ -66,6 +66,20 @@ export async function saveState(trx: Tx, tenantId: string, u: StateUpdate): Prom
   await trx("tenant_scaling_state").insert(values).onConflict("tenant_id").merge();
 }
 
+/** Records many evaluations that moved nothing (most tenants, every pass): one statement per 500 tenants */
+export async function saveIdleStates(trx: Tx, states: ReadonlyArray<{ tenantId: string; update: Omit<StateUpdate, "scaled"> }>): Promise<void> {
+  for (let i = 0; i < states.length; i += 500) {
+    const rows = states.slice(i, i + 500).map(({ tenantId, update: u }) => ({
+      tenant_id: tenantId,
+      target_scale: u.targetScale,
+      utilization: u.utilization,
+      last_decision: u.decision,
+      evaluated_at: u.evaluatedAt,
+    }));
+    await trx("tenant_scaling_state").insert(rows).onConflict("tenant_id").merge(["target_scale", "utilization", "last_decision", "evaluated_at"]);
+  }
+}
+
 export interface ScalingEventRow {
   id: string;
   tenant_id: string;
