@@ -38,6 +38,7 @@ describe("OTLP export", () => {
     expect(received.length).toBeGreaterThanOrEqual(1);
     const batch = received[0]!;
     expect(batch.url).toBe("/v1/traces");
+    expect(batch.headers["content-type"]).toBe("application/x-protobuf");
     const body = batch.body.toString("latin1");
     for (const text of ["export-test", "TenantService/GetTenant", "tenant.id", "6f1c1f1e-0d6b-4f55-9f55-3d2d6c9a1111", "tenant.plan", "enterprise"]) {
       expect(body, text).toContain(text);

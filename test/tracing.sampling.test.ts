@@ -18,6 +18,7 @@ describe("configuration", () => {
       enabled: true,
       serviceName: "svc",
       otlpTracesUrl: undefined,
+      otlpProtocol: "http/protobuf",
       sampling: { ratio: 1, keepErrors: true, keepThrottled: true },
     });
     const c = tracingConfigFromEnv(
@@ -26,6 +27,9 @@ describe("configuration", () => {
     );
     expect(c).toMatchObject({ serviceName: "edge", otlpTracesUrl: "http://collector:4318/v1/traces", sampling: { ratio: 0.25, keepErrors: true, keepThrottled: false } });
     expect(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://x:4318/custom" }, "s").otlpTracesUrl).toBe("http://x:4318/custom");
+    expect(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }, "s").otlpProtocol).toBe("http/json");
+    expect(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" }, "s").otlpProtocol).toBe("http/protobuf");
+    expect(() => tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }, "s")).toThrow(/not supported/);
     expect(tracingConfigFromEnv({ TENANTMESH_TRACING: "off" }, "s").enabled).toBe(false);
     expect(tracingConfigFromEnv({ OTEL_SDK_DISABLED: "true" }, "s").enabled).toBe(false);
     expect(() => tracingConfigFromEnv({ OTEL_TRACES_SAMPLER: "jaeger_remote" }, "s")).toThrow(/not supported/);

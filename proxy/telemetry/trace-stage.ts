@@ -1,4 +1,4 @@
-import { isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, type Context, type Tracer } from "@opentelemetry/api";
+import { INVALID_TRACEID, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, type Context, type Tracer } from "@opentelemetry/api";
 import type { TenantMeshError } from "../../src/errors/index.js";
 import { extractFromHeaders } from "../../src/telemetry/propagation.js";
 import type { ProxyContext } from "../context.js";
@@ -34,8 +34,9 @@ export function traceStage(tracer: Tracer): Stage {
         parent,
       );
       const sc = span.spanContext();
-      // Unsampled spans propagate too, so the hops behind follow the same sampling decision.
-      if (isSpanContextValid(sc)) ctx.headers.traceparent = `00-${sc.traceId}-${sc.spanId}-${hex2(sc.traceFlags & TraceFlags.SAMPLED)}`;
+      // Unsampled spans propagate too, so the hops behind follow the same sampling decision. The SDK's ids are
+      // valid by construction: only a suppressed span has the invalid context (cheaper than re-validating ids).
+      if (sc.traceId !== INVALID_TRACEID) ctx.headers.traceparent = `00-${sc.traceId}-${sc.spanId}-${hex2(sc.traceFlags & TraceFlags.SAMPLED)}`;
       let error: TenantMeshError | undefined;
       try {
         error = await next(ctx);

@@ -8,10 +8,20 @@ export interface TracingConfig {
   readonly serviceName: string;
   /** Where OTLP/HTTP spans go (…/v1/traces); undefined: nothing is exported, spans feed only in-process sinks */
   readonly otlpTracesUrl: string | undefined;
+  /** The OTLP/HTTP encoding: protobuf (the OpenTelemetry default, and cheaper to produce) or JSON */
+  readonly otlpProtocol: OtlpProtocol;
   readonly sampling: SamplingPolicy;
 }
 
+export type OtlpProtocol = "http/protobuf" | "http/json";
+
 type Env = Record<string, string | undefined>;
+
+function protocolOf(env: Env): OtlpProtocol {
+  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() || "http/protobuf").toLowerCase();
+  if (protocol === "http/protobuf" || protocol === "http/json") return protocol;
+  throw new RangeError(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported (http/protobuf and http/json are)`);
+}
 
 const truthy = (v: string | undefined, fallback: boolean): boolean => {
   if (v === undefined || v.trim() === "") return fallback;
@@ -44,6 +54,7 @@ function ratioOf(env: Env): number {
  * - `TENANTMESH_TRACING=off` (or `OTEL_SDK_DISABLED=true`) turns the SDK off; it is on by default, so the proxy's
  *   trace ring (`tenantmesh traces`) works without a collector;
  * - `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`: export by OTLP/HTTP;
+ * - `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf` (default) or `http/json`;
  * - `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`: the head ratio (default parentbased_always_on, the SDK's);
  * - `TENANTMESH_TRACE_KEEP_ERRORS`, `TENANTMESH_TRACE_KEEP_THROTTLED` (default true): export failed and
  *   throttled requests whatever the ratio;
@@ -58,6 +69,7 @@ export function tracingConfigFromEnv(env: Env, serviceName: string): TracingConf
     enabled,
     serviceName: env.OTEL_SERVICE_NAME?.trim() || serviceName,
     otlpTracesUrl,
+    otlpProtocol: protocolOf(env),
     sampling: {
       ratio: ratioOf(env),
       keepErrors: truthy(env.TENANTMESH_TRACE_KEEP_ERRORS, true),

@@ -5,6 +5,7 @@ import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanPr
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import type { TracingConfig } from "./config.js";
+import { createOtlpProtobufTraceExporter } from "./otlp-proto.js";
 import { FanOutProcessor, TenantBaggageProcessor } from "./processors.js";
 import { w3cPropagator } from "./propagation.js";
 import { HeadSampler, TailKeepingProcessor } from "./sampling.js";
@@ -35,6 +36,13 @@ export interface StartTracingOptions {
   readonly asyncContext?: boolean;
 }
 
+/**
+ * The batch processor's queue, larger than the SDK's 2,048: at full sampling a busy proxy ends thousands of
+ * spans a second, and while one batch is on the wire the next ones wait here; a full queue drops spans.
+ * Batches stay at the SDK's 512 spans (one OTLP request each), so spans do not live long enough to burden the GC.
+ */
+const exportBatching = { maxQueueSize: 16_384, maxExportBatchSize: 512 } as const;
+
 let current: Tracing | undefined;
 
 /** The tracing SDK this process started, if any: components that start later join it through this */
@@ -43,8 +51,8 @@ export const currentTracing = (): Tracing | undefined => current;
 /**
  * Starts the OpenTelemetry SDK for this process when `config.enabled`: a NodeTracerProvider (AsyncLocalStorage
  * context, so a handler's outgoing calls continue its trace), the W3C trace-context + baggage propagator,
- * the head sampler, the tenant-baggage processor, and OTLP/HTTP export behind the tail rules when an
- * endpoint is configured. Returns undefined when tracing is off: nothing is registered, so every span the
+ * the head sampler, the tenant-baggage processor, and OTLP/HTTP export (protobuf by default) behind the tail
+ * rules when an endpoint is configured. Returns undefined when tracing is off: nothing is registered, so every span the
  * code starts is the API's no-op. One SDK per process; a second start is a wiring bug.
  */
 export function startTracing(config: TracingConfig, options: StartTracingOptions = {}): Tracing | undefined {
@@ -53,7 +61,9 @@ export function startTracing(config: TracingConfig, options: StartTracingOptions
   const fanOut = new FanOutProcessor();
   const processors: SpanProcessor[] = [new TenantBaggageProcessor()];
   if (config.otlpTracesUrl !== undefined) {
-    processors.push(new TailKeepingProcessor(new BatchSpanProcessor(new OTLPTraceExporter({ url: config.otlpTracesUrl })), config.sampling));
+    const url = config.otlpTracesUrl;
+    const exporter = config.otlpProtocol === "http/json" ? new OTLPTraceExporter({ url }) : createOtlpProtobufTraceExporter(url);
+    processors.push(new TailKeepingProcessor(new BatchSpanProcessor(exporter, exportBatching), config.sampling));
   }
   for (const exporter of options.exporters ?? []) processors.push(new TailKeepingProcessor(new SimpleSpanProcessor(exporter), config.sampling));
   processors.push(fanOut);
