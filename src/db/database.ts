@@ -74,8 +74,14 @@ export function openDatabase(options: DatabaseOptions): Database {
         });
       }
       return knex.transaction(async (trx) => {
-        await trx.raw(setAppRole);
-        await trx.raw("SELECT set_config('app.tenant_id', ?, true)", [tenantId]);
+        if (options.kind === "postgres") {
+          // One round trip: a simple-protocol query may hold several statements but no parameters, so the tenant
+          // id goes in as a literal; it is a UUID (checked above), which cannot break out of the quotes.
+          await trx.raw(`${setAppRole}; SELECT set_config('app.tenant_id', '${tenantId}', true)`);
+        } else {
+          await trx.raw(setAppRole);
+          await trx.raw("SELECT set_config('app.tenant_id', ?, true)", [tenantId]);
+        }
         return fn(trx);
       });
     },
