@@ -43,6 +43,7 @@ import { createClusterPerformanceWindows } from "./20261129160200_create_cluster
 import { createTenantScalingState } from "./20261129160300_create_tenant_scaling_state.js";
 import { createTenantScalingEvents } from "./20261129160400_create_tenant_scaling_events.js";
 import { createTenantAlerts } from "./20261129160500_create_tenant_alerts.js";
+import { keyTenantResourceUsageByCell } from "./20261130100000_key_tenant_resource_usage_by_cell.js";
 
 export type { Migration } from "./migration.js";
 
@@ -90,6 +91,7 @@ export const migrations: readonly Migration[] = [
   createTenantScalingState,
   createTenantScalingEvents,
   createTenantAlerts,
+  keyTenantResourceUsageByCell,
 ];
 
 /** A knex migration source over the static list, bound to the configured role names */
