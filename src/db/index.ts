@@ -1,4 +1,4 @@
-export { openDatabase, isUuid, type Database, type DatabaseOptions, type Tx } from "./database.js";
+export { openDatabase, isUuid, type Database, type DatabaseOptions, type SqlValue, type Tx } from "./database.js";
 export { migrateLatest, migrateRollbackAll, migrationStatus, type MigrationStatus } from "./migrate.js";
 export { migrations, type Migration } from "./migrations/index.js";
 export { DatabaseHealth, type DatabaseHealthState } from "./health.js";

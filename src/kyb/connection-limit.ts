@@ -74,6 +74,18 @@ export function limitTenantConnections(db: Database, options: ConnectionLimitOpt
     else if (--gate.inUse === 0 && gate.freshUntil <= options.clock.now()) gates.delete(tenantId);
   };
 
+  /** Runs `work` holding one of the tenant's connections */
+  const gated = async <T>(tenantId: string, work: () => Promise<T>): Promise<T> => {
+    const gate = await gateOf(tenantId);
+    if (gate.limit > 0 && gate.inUse >= gate.limit) await new Promise<void>((resolve) => gate.waiting.push(resolve));
+    else gate.inUse++;
+    try {
+      return await work();
+    } finally {
+      release(tenantId, gate);
+    }
+  };
+
   return {
     kind: db.kind,
     knex: db.knex,
@@ -81,16 +93,8 @@ export function limitTenantConnections(db: Database, options: ConnectionLimitOpt
     asPlatform: (fn) => db.asPlatform(fn),
     ping: () => db.ping(),
     close: () => db.close(),
-    async withTenant(tenantId, fn) {
-      const gate = await gateOf(tenantId);
-      if (gate.limit > 0 && gate.inUse >= gate.limit) await new Promise<void>((resolve) => gate.waiting.push(resolve));
-      else gate.inUse++;
-      try {
-        return await db.withTenant(tenantId, fn);
-      } finally {
-        release(tenantId, gate);
-      }
-    },
+    withTenant: (tenantId, fn) => gated(tenantId, () => db.withTenant(tenantId, fn)),
+    queryAsTenant: (tenantId, sql, values) => gated(tenantId, () => db.queryAsTenant(tenantId, sql, values)),
     connectionsOf(tenantId) {
       const gate = gates.get(tenantId);
       return { inUse: gate?.inUse ?? 0, waiting: gate?.waiting.length ?? 0, limit: gate?.limit ?? 0 };

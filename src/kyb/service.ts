@@ -77,8 +77,11 @@ export function createKybService(options: { db: Database; clock: Clock; fields: 
       });
     },
 
-    getBusiness(tenantId, id) {
-      return db.withTenant(tenantId, async (trx) => existing(trx, id, await keysOf(tenantId, trx)));
+    async getBusiness(tenantId, id) {
+      // A single read needs no transaction of its own: one round trip. The keys come from the keyring's cache.
+      const business = await store.readBusiness(db, tenantId, id, await fields.forTenant(tenantId));
+      if (business === undefined) throw notFound(`business ${id}`);
+      return business;
     },
 
     listBusinesses(tenantId, page) {

@@ -4,7 +4,7 @@
  * (on a single-connection database that would also wait forever behind the open transaction).
  */
 import { randomUUID } from "node:crypto";
-import type { Tx } from "../db/index.js";
+import type { Database, Tx } from "../db/index.js";
 import type { FieldKeys } from "../security/fields.js";
 import { openBusiness, sealBusiness } from "./sealed-fields.js";
 import type { Business, BusinessDetails, BusinessStatus, NewBusiness } from "./model.js";
@@ -96,6 +96,17 @@ export async function insertBusiness(trx: Tx, tenantId: string, input: NewBusine
     .returning(columns)) as BusinessRow[];
   if (row === undefined) throw new Error("businesses insert returned no row");
   return toBusiness(row, keys);
+}
+
+const selectLiveBusiness = `SELECT ${columns.join(", ")} FROM businesses WHERE id = ? AND deleted_at IS NULL LIMIT 1`;
+
+/**
+ * `findBusiness` outside a transaction, in one round trip (Database.queryAsTenant): the hot read of the
+ * platform. Row-level security shows only the tenant's own rows, as in `findBusiness`.
+ */
+export async function readBusiness(db: Database, tenantId: string, id: string, keys: FieldKeys): Promise<Business | undefined> {
+  const [row] = await db.queryAsTenant<BusinessRow>(tenantId, selectLiveBusiness, [id]);
+  return row === undefined ? undefined : toBusiness(row, keys);
 }
 
 export async function findBusiness(trx: Tx, id: string, keys: FieldKeys): Promise<Business | undefined> {
