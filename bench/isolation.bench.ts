@@ -12,18 +12,33 @@
  * - symmetric: 4 equal-weight tenants all over capacity with unequal offered loads → Jain's index of goodput;
  * - weighted: tenants of weight 1, 2, 4 all over capacity → goodput shares against the weights.
  * Last line: `isolation: victim p99 impact X.X% (naive Y%)`.
+ *
+ * The calibration also prints what one served request costs the server side (every mesh process and
+ * PostgreSQL, in CPU) and so how many requests a second one core can carry: when that is below the nominal
+ * capacity, the host, not the backend slots, is what saturates. `--scale k` runs the same queueing problem at
+ * 1/k of the request rate (see below). `BENCH_PROFILE_DIR=<dir>` writes a CPU profile of every mesh process.
  */
 import { startIsoCluster, type IsoCluster } from "./support/iso-cluster.js";
 import type { TenantSpec } from "./support/iso-tenants.js";
 import { runWindow, type Stream, type WindowResult } from "./support/iso-window.js";
+import { cpuMsOfCommand } from "./support/processes.js";
 import { median, quantile, spread, table } from "./support/stats.js";
 
 const quick = process.argv.includes("--quick");
 const reps = quick ? 1 : 3;
-const victimRate = 100;
-const aggressorRate = 4_000;
-/** Measured victim seconds per window: ≥ 3,000 samples at 100 req/s (a few more, in case some fail) */
-const victimSeconds = quick ? 5 : 31;
+/**
+ * `--scale k` (default 1): every backend's service time × k and every offered rate ÷ k. The queueing problem is
+ * the same (32 slots, the flood 1.25 × the cluster's capacity, the victim 1/32 of it), but the host has k times
+ * fewer requests to carry: for a machine too small to serve 3,200 req/s of real reads (see docs/isolation.md).
+ */
+const scaleFlag = process.argv.indexOf("--scale");
+const scale = scaleFlag > 0 ? Number(process.argv[scaleFlag + 1]) : 1;
+if (!(scale >= 1)) throw new Error("--scale must be a number ≥ 1");
+const serviceTimeMs = 10 * scale;
+const victimRate = 100 / scale;
+const aggressorRate = 4_000 / scale;
+/** Measured victim seconds per window: ≥ 3,000 samples (a few more, in case some fail) */
+const victimSeconds = quick ? 5 * scale : Math.ceil(3_050 / victimRate);
 const floodLeadMs = 2_000;
 const shareSeconds = quick ? 4 : 10;
 /** A disturbed window is run again this many times (`--retries N`) */
@@ -41,7 +56,7 @@ const tenants: TenantSpec[] = [
 ];
 
 const setupStarted = performance.now();
-const cluster: IsoCluster = await startIsoCluster({ backends: 4, capacity: 8, serviceTimeMs: 10, tenants, ...(process.env.BENCH_REDIS_URL ? { redisUrl: process.env.BENCH_REDIS_URL } : {}) });
+const cluster: IsoCluster = await startIsoCluster({ backends: 4, capacity: 8, serviceTimeMs, tenants, ...(process.env.BENCH_REDIS_URL ? { redisUrl: process.env.BENCH_REDIS_URL } : {}) });
 // Ctrl-C or a kill still stops the mesh's processes and drops the scratch database
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
@@ -69,15 +84,23 @@ const stream = (v: Variant, tenant: string, rate: number, o: Partial<Stream> = {
 const window = (streams: Stream[]): Promise<WindowResult> => runWindow(streams, retries);
 const disturbedNote = (w: WindowResult): string => (w.host.disturbed ? `DISTURBED (${w.host.why})` : w.attempts > 1 ? `clean on attempt ${w.attempts}` : "clean");
 
+if (scale !== 1) console.log(`--scale ${scale}: service time ${serviceTimeMs} ms, victim ${victimRate} req/s, flood ${aggressorRate} req/s`);
 console.log(`mesh up in ${((performance.now() - setupStarted) / 1000).toFixed(0)} s: control plane, 4 KYB backends on PostgreSQL, tenantmesh proxy, naive proxy; ${tenants.length} tenants provisioned`);
 try {
   // Capacity: the aggressor alone, flooding, measured through each proxy; the larger goodput is what the cluster serves
-  console.log("calibration: aggressor alone at 4,000 req/s (what the cluster can serve on this machine)");
+  console.log(`calibration: aggressor alone at ${aggressorRate} req/s (what the cluster can serve on this machine)`);
   const capacity = new Map<string, number>();
   for (const v of variants) {
+    // The mesh's processes and PostgreSQL: what one served request costs the server side, against one core
+    const cpuBefore = cluster.cpuMs() + cpuMsOfCommand("postgres");
     const w = await window([stream(v, "aggressor", aggressorRate, { warmupMs: 2_000, durationMs: quick ? 5_000 : 8_000 })]);
-    capacity.set(v.name, w.streams[0]!.goodput);
-    console.log(`  ${v.name.padEnd(10)} goodput ${w.streams[0]!.goodput.toFixed(0)} req/s  ${disturbedNote(w)}`);
+    const s = w.streams[0]!;
+    const served = Object.entries(s.codes).reduce((n, [code, count]) => (code.startsWith("2") ? n + count : n), 0);
+    // Over the warm-up too (the CPU clock cannot tell it apart): served requests are scaled up by the same share
+    const seconds = (2_000 + (quick ? 5_000 : 8_000)) / 1000;
+    const cpuPerRequestMs = (cluster.cpuMs() + cpuMsOfCommand("postgres") - cpuBefore) / (served * (seconds / (seconds - 2)));
+    capacity.set(v.name, s.goodput);
+    console.log(`  ${v.name.padEnd(10)} goodput ${s.goodput.toFixed(0)} req/s, ${(cpuPerRequestMs * 1000).toFixed(0)} µs of server CPU per served request (one core carries ≈ ${(1000 / cpuPerRequestMs).toFixed(0)} req/s)  ${disturbedNote(w)}`);
   }
   const clusterCapacity = Math.max(...capacity.values());
 
@@ -132,7 +155,7 @@ try {
   const impact = (v: string): number => ((med(`${v}/flood`, (c) => c.p99) - med(`${v}/alone`, (c) => c.p99)) / med(`${v}/alone`, (c) => c.p99)) * 100;
   const left = clusterCapacity - victimRate;
   const aggressorShare = med("tenantmesh/flood", (c) => c.aggressor) / left;
-  console.log(`\ncluster capacity measured ${clusterCapacity.toFixed(0)} req/s (tenantmesh ${capacity.get("tenantmesh")!.toFixed(0)}, naive ${capacity.get("naive")!.toFixed(0)}; nominal 4 × 8 / 10 ms = 3,200)`);
+  console.log(`\ncluster capacity measured ${clusterCapacity.toFixed(0)} req/s (tenantmesh ${capacity.get("tenantmesh")!.toFixed(0)}, naive ${capacity.get("naive")!.toFixed(0)}; nominal 4 × 8 / ${serviceTimeMs} ms = ${(3_200 / scale).toFixed(0)})`);
   console.log(`aggressor goodput through tenantmesh: ${(aggressorShare * 100).toFixed(1)}% of the ${left.toFixed(0)} req/s the victim leaves (goal ≥ 80%)`);
 
   // Symmetric: equal weights, unequal demands, all above their fair share

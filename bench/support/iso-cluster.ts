@@ -122,7 +122,8 @@ export async function startIsoCluster(options: ClusterOptions): Promise<IsoClust
   };
 
   const spawnPinned = (name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): void => {
-    const [cmd, argv] = pinned(SERVER_CORE, process.execPath, args);
+    const prof = process.env.BENCH_PROFILE_DIR ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}/${name}`] : [];
+    const [cmd, argv] = pinned(SERVER_CORE, process.execPath, [...prof, ...args]);
     const child = spawn(cmd, argv, { env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
     let log = "";
     const keep = (d: Buffer): void => {

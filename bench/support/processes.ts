@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Core placement per ../shared/BENCHMARKING.md: load generators on core 0, every server on core 1 */
 export const pinning = availableParallelism() >= 2;
@@ -70,6 +70,20 @@ export function cpuMsOf(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU ms used so far by every process whose command name is `comm` (e.g. "postgres": the server and its backends) */
+export function cpuMsOfCommand(comm: string): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === comm) total += cpuMsOf(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 /** Runs a command to completion, returning stdout (stderr on failure) */
