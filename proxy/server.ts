@@ -95,7 +95,9 @@ export class ProxyServer {
   listen(host: string, port: number): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       this.net.once("error", reject);
-      this.net.listen(port, host, () => {
+      // A deep accept queue (the kernel caps it at net.core.somaxconn): Node's default of 511 overflows when
+      // a burst of new connections meets a busy event loop, and a dropped SYN costs the client a 1 s retransmit
+      this.net.listen({ port, host, backlog: 4_096 }, () => {
         this.net.off("error", reject);
         // The HTTP/1.1 server never listens itself (connections are handed to it), but Node starts its
         // connection tracking — which enforces headersTimeout/requestTimeout and lets closeIdleConnections

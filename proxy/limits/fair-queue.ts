@@ -1,5 +1,5 @@
 import type { Clock } from "../../src/auth/clock.js";
-import { TenantMeshError } from "../../src/errors/index.js";
+import { TenantMeshError, withoutStack } from "../../src/errors/index.js";
 import { queueAllFull } from "../balancer/balancer.js";
 import type { TenantEntry } from "../directory/types.js";
 import type { DispatchQueue, QueueOutcome, QueueTicket, QueueWaiter } from "../pipeline/dispatch-queue.js";
@@ -253,9 +253,9 @@ export class FairDispatchQueue implements DispatchQueue {
 const noop = (): void => undefined;
 
 function unavailable(message: string, retryMs: number): TenantMeshError {
-  return new TenantMeshError("TM_ERR_UNAVAILABLE", message, { retryAfterSeconds: Math.max(1, Math.ceil(retryMs / 1000)) });
+  return withoutStack(() => new TenantMeshError("TM_ERR_UNAVAILABLE", message, { retryAfterSeconds: Math.max(1, Math.ceil(retryMs / 1000)) }));
 }
 
 function tenantFull(tenant: TenantEntry, waiting: number): RateLimitedError {
-  return new RateLimitedError(`tenant ${tenant.slug} already has ${waiting} requests waiting for a backend`, "queue", 1_000, policyField(tenant), undefined);
+  return withoutStack(() => new RateLimitedError(`tenant ${tenant.slug} already has ${waiting} requests waiting for a backend`, "queue", 1_000, policyField(tenant), undefined));
 }

@@ -1,4 +1,4 @@
-import { TenantMeshError } from "../../src/errors/index.js";
+import { TenantMeshError, withoutStack } from "../../src/errors/index.js";
 import type { TenantEntry } from "../directory/types.js";
 
 /** Which of a tenant's limits refused a request (also the `reason` label of the throttle metrics) */
@@ -43,18 +43,18 @@ export function currentField(policy: "minute" | "second", remaining: number, res
 /** The refusal for a rate bucket that holds less than one token */
 export function bucketRefusal(tenant: TenantEntry, limit: "minute" | "second", tokens: number, waitMs: number): RateLimitedError {
   const what = limit === "minute" ? `${tenant.apiRateLimit} requests per minute (burst ${tenant.burst})` : `${tenant.maxThroughputRps} requests per second`;
-  return new RateLimitedError(`tenant ${tenant.slug} is over its rate limit of ${what}`, limit, waitMs, policyField(tenant), currentField(limit, tokens, waitMs / 1000));
+  return withoutStack(() => new RateLimitedError(`tenant ${tenant.slug} is over its rate limit of ${what}`, limit, waitMs, policyField(tenant), currentField(limit, tokens, waitMs / 1000)));
 }
 
 /** The refusal for a tenant at its `max_concurrent_requests` */
 export function concurrencyRefusal(tenant: TenantEntry, inFlight: number): RateLimitedError {
-  return new RateLimitedError(
+  return withoutStack(() => new RateLimitedError(
     `tenant ${tenant.slug} has ${inFlight} requests in flight, its limit of concurrent requests`,
     "concurrency",
     1_000,
     policyField(tenant),
     undefined,
-  );
+  ));
 }
 
 /**

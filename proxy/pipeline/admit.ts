@@ -1,4 +1,4 @@
-import { TenantMeshError } from "../../src/errors/index.js";
+import { TenantMeshError, withoutStack } from "../../src/errors/index.js";
 import { isAddressAllowed } from "../directory/static.js";
 import type { Handler, Stage } from "./stage.js";
 
@@ -17,14 +17,14 @@ export function admit(): Stage {
       const tenant = ctx.tenant;
       if (tenant === undefined) throw new Error("admit runs after identify: the context has no tenant");
       if (tenant.status !== "active") {
-        return Promise.resolve(new TenantMeshError("TM_ERR_TENANT_INACTIVE", `tenant ${tenant.slug} is ${tenant.status}`));
+        return Promise.resolve(withoutStack(() => new TenantMeshError("TM_ERR_TENANT_INACTIVE", `tenant ${tenant.slug} is ${tenant.status}`)));
       }
       const module = ctx.route?.module;
       if (module !== undefined && !tenant.enabledModules.has(module)) {
-        return Promise.resolve(new TenantMeshError("TM_ERR_MODULE_DISABLED", `module ${module} is not enabled for tenant ${tenant.slug}`));
+        return Promise.resolve(withoutStack(() => new TenantMeshError("TM_ERR_MODULE_DISABLED", `module ${module} is not enabled for tenant ${tenant.slug}`)));
       }
       if (tenant.allowedNetworks !== undefined && !isAddressAllowed(tenant, ctx.clientAddress)) {
-        return Promise.resolve(new TenantMeshError("TM_ERR_NETWORK_RESTRICTED", `address ${ctx.clientAddress} is outside tenant ${tenant.slug}'s network restrictions`));
+        return Promise.resolve(withoutStack(() => new TenantMeshError("TM_ERR_NETWORK_RESTRICTED", `address ${ctx.clientAddress} is outside tenant ${tenant.slug}'s network restrictions`)));
       }
       return next(ctx);
     };

@@ -1,5 +1,5 @@
 import type { Clock } from "../../src/auth/clock.js";
-import { TenantMeshError } from "../../src/errors/index.js";
+import { TenantMeshError, withoutStack } from "../../src/errors/index.js";
 import type { PickResult } from "../balancer/index.js";
 import type { TenantEntry } from "../directory/types.js";
 
@@ -83,7 +83,7 @@ export class FifoDispatchQueue implements DispatchQueue {
 
   enqueue(waiter: QueueWaiter): QueueTicket {
     if (this.length >= this.options.maxLength) {
-      const error = new TenantMeshError("TM_ERR_UNAVAILABLE", "every backend is busy and the queue is full", { retryAfterSeconds: 1 });
+      const error = withoutStack(() => new TenantMeshError("TM_ERR_UNAVAILABLE", "every backend is busy and the queue is full", { retryAfterSeconds: 1 }));
       return { done: Promise.resolve({ kind: "rejected", error }), cancel: () => undefined };
     }
     const node: Node = { waiter, settle: () => undefined, timer: undefined, prev: this.tail, next: undefined };
@@ -98,7 +98,7 @@ export class FifoDispatchQueue implements DispatchQueue {
     node.timer = setTimeout(() => {
       node.timer = undefined;
       const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
-      const error = new TenantMeshError("TM_ERR_UNAVAILABLE", `no backend slot became free within ${waitMs} ms`, { retryAfterSeconds });
+      const error = withoutStack(() => new TenantMeshError("TM_ERR_UNAVAILABLE", `no backend slot became free within ${waitMs} ms`, { retryAfterSeconds }));
       this.finish(node, { kind: "rejected", error });
     }, waitMs);
     return { done, cancel: () => this.finish(node, cancelled) };
@@ -115,7 +115,7 @@ export class FifoDispatchQueue implements DispatchQueue {
         return;
       }
       if (result.kind === "fail") {
-        const error = new TenantMeshError("TM_ERR_UNAVAILABLE", "no healthy backend is available", { retryAfterSeconds: 1 });
+        const error = withoutStack(() => new TenantMeshError("TM_ERR_UNAVAILABLE", "no healthy backend is available", { retryAfterSeconds: 1 }));
         this.finish(node, { kind: "rejected", error });
       }
       node = following;

@@ -1,6 +1,6 @@
 import { parseApiKey, verifyApiKeySecret } from "../../src/auth/api-key.js";
 import type { Clock } from "../../src/auth/clock.js";
-import { TenantMeshError } from "../../src/errors/index.js";
+import { TenantMeshError, withoutStack } from "../../src/errors/index.js";
 import { identityHeaders } from "../../src/identity/index.js";
 import type { ProxyContext } from "../context.js";
 import type { SessionVerifier, TenantDirectory, TenantEntry } from "../directory/types.js";
@@ -17,7 +17,7 @@ export interface IdentifyOptions {
 }
 
 /** Same text for every credential failure: which check failed is for the log, not for a prober */
-const unauthenticated = (): TenantMeshError => new TenantMeshError("TM_ERR_UNAUTHENTICATED", "a valid API key or session token is required");
+const unauthenticated = (): TenantMeshError => withoutStack(() => new TenantMeshError("TM_ERR_UNAUTHENTICATED", "a valid API key or session token is required"));
 
 /**
  * Identify: names the tenant behind a request from its credential — an API key (`tm_…`, in

@@ -1,5 +1,5 @@
 import type { Clock } from "../../src/auth/clock.js";
-import { TenantMeshError } from "../../src/errors/index.js";
+import { TenantMeshError, withoutStack } from "../../src/errors/index.js";
 import type { PickResult, PickTenant } from "../balancer/index.js";
 import { whenClientGone, type ProxyContext } from "../context.js";
 import type { TenantEntry } from "../directory/types.js";
@@ -120,11 +120,11 @@ async function wait(ctx: ProxyContext, cluster: Cluster, who: PickTenant, tenant
   if (outcome.kind === "rejected") return outcome.error;
   // Cancelled: the client left while waiting. Nobody reads this error; the record stage counts it as cancelled.
   ctx.outcome = "cancelled";
-  return new TenantMeshError("TM_ERR_UNAVAILABLE", "the client went away while queued");
+  return withoutStack(() => new TenantMeshError("TM_ERR_UNAVAILABLE", "the client went away while queued"));
 }
 
 const notTheFailedOne: PickResult = Object.freeze({ kind: "queue", reason: "only the backend this request just failed on has a slot" });
 
 function unavailable(message: string): TenantMeshError {
-  return new TenantMeshError("TM_ERR_UNAVAILABLE", message, { retryAfterSeconds: 1 });
+  return withoutStack(() => new TenantMeshError("TM_ERR_UNAVAILABLE", message, { retryAfterSeconds: 1 }));
 }

@@ -1,4 +1,4 @@
-import { TenantMeshError } from "../../src/errors/index.js";
+import { TenantMeshError, withoutStack } from "../../src/errors/index.js";
 import type { RouteTable } from "../upstream/types.js";
 import type { Handler, Stage } from "./stage.js";
 
@@ -17,7 +17,7 @@ export function route(routes: () => RouteTable): Stage {
       const resolved = ctx.protocol === "grpc" ? table.matchGrpc(ctx.service, ctx.rpcMethod) : table.matchHttp(ctx.method, ctx.path);
       if (resolved === undefined) {
         const what = ctx.protocol === "grpc" ? `gRPC method ${ctx.service}/${ctx.rpcMethod}` : `${ctx.method} ${pathOnly(ctx.path)}`;
-        return Promise.resolve(new TenantMeshError("TM_ERR_NO_ROUTE", `no route for ${what}`));
+        return Promise.resolve(withoutStack(() => new TenantMeshError("TM_ERR_NO_ROUTE", `no route for ${what}`)));
       }
       ctx.route = resolved;
       return next(ctx);

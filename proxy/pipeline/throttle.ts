@@ -1,4 +1,4 @@
-import { TenantMeshError } from "../../src/errors/index.js";
+import { TenantMeshError, withoutStack } from "../../src/errors/index.js";
 import type { ProxyContext } from "../context.js";
 import type { TenantEntry } from "../directory/types.js";
 import type { Handler, Stage, StageResult } from "./stage.js";
@@ -38,7 +38,7 @@ export class ConcurrencyThrottle implements Throttle {
     const id = tenant.id;
     const current = this.inFlight.get(id) ?? 0;
     if (limit > 0 && current >= limit) {
-      const error = new TenantMeshError("TM_ERR_RATE_LIMITED", `tenant ${tenant.slug} has ${current} requests in flight, its limit`, { retryAfterSeconds: 1 });
+      const error = withoutStack(() => new TenantMeshError("TM_ERR_RATE_LIMITED", `tenant ${tenant.slug} has ${current} requests in flight, its limit`, { retryAfterSeconds: 1 }));
       return { kind: "reject", error, retryAfterSeconds: 1 };
     }
     this.inFlight.set(id, current + 1);
@@ -95,5 +95,5 @@ export function throttle(limiter: Throttle, observer?: InFlightObserver): Stage 
 /** The decision's wait travels on the error, where respond.ts reads it (Retry-After, grpc-retry-pushback-ms) */
 function withRetryAfter(error: TenantMeshError, seconds: number): TenantMeshError {
   if (error.retryAfterSeconds !== undefined) return error;
-  return new TenantMeshError(error.code, error.message, { retryAfterSeconds: seconds, cause: error.cause });
+  return withoutStack(() => new TenantMeshError(error.code, error.message, { retryAfterSeconds: seconds, cause: error.cause }));
 }

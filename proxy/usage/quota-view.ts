@@ -6,7 +6,7 @@
  * with every replica's acknowledged usage included. A tenant this proxy has never synced is admitted while its
  * first CheckQuota is in flight (documented: the overshoot is bounded by that one round trip).
  */
-import { TenantMeshError } from "../../src/errors/index.js";
+import { TenantMeshError, withoutStack } from "../../src/errors/index.js";
 import type { QuotaStatus } from "../../src/gen/tenantmesh/v1/quota.js";
 import type { TenantEntry } from "../directory/types.js";
 import type { Throttle, ThrottleDecision } from "../pipeline/throttle.js";
@@ -75,9 +75,9 @@ export class QuotaView {
       const used = known.used + (this.#acked.get(key) ?? 0) - known.ackedAtSync + inFlight;
       if (used >= known.limit) {
         const unit = resource === "compute" ? " (ms)" : "";
-        return new TenantMeshError("TM_ERR_QUOTA_EXCEEDED", `quota ${known.quota} exhausted: limit ${known.limit}, used ${used}${unit}`, {
+        return withoutStack(() => new TenantMeshError("TM_ERR_QUOTA_EXCEEDED", `quota ${known.quota} exhausted: limit ${known.limit}, used ${used}${unit}`, {
           retryAfterSeconds: Math.max(1, Math.ceil((known.periodEndMs - now) / 1000)),
-        });
+        }));
       }
     }
     return undefined;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { status } from "@grpc/grpc-js";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { errorCatalogue, errorCodes, TenantMeshError, toTenantMeshError, type ErrorCode } from "./index.js";
+import { errorCatalogue, errorCodes, TenantMeshError, toTenantMeshError, withoutStack, type ErrorCode } from "./index.js";
 
 interface DocRow {
   code: string;
@@ -167,5 +167,25 @@ describe("TenantMeshError", () => {
     expect(err.httpStatus).toBe(429);
     expect(err.retryAfterSeconds).toBe(2);
     expect(err.violations).toEqual([]);
+  });
+});
+
+describe("withoutStack", () => {
+  it("builds a refusal with its code and message but no stack frames, and restores the stack trace limit", () => {
+    const before = Error.stackTraceLimit;
+    const refusal = withoutStack(() => new TenantMeshError("TM_ERR_RATE_LIMITED", "over the limit", { retryAfterSeconds: 2 }));
+    expect(refusal).toBeInstanceOf(TenantMeshError);
+    expect(refusal.code).toBe("TM_ERR_RATE_LIMITED");
+    expect(refusal.retryAfterSeconds).toBe(2);
+    expect(refusal.stack ?? "").not.toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBe(before);
+    // Errors made afterwards, and a maker that throws, leave stacks as they were
+    expect(() =>
+      withoutStack(() => {
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(new TenantMeshError("TM_ERR_INTERNAL", "fault").stack).toMatch(/\n\s+at /);
   });
 });

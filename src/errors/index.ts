@@ -5,6 +5,7 @@ export {
   notFound,
   permissionDenied,
   quotaExceeded,
+  withoutStack,
   type FieldViolation,
 } from "./tenantmesh-error.js";
 export { toTenantMeshError } from "./classify.js";
