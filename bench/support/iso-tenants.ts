@@ -28,6 +28,21 @@ export interface BenchTenant {
 }
 
 /**
+ * `call`, again (up to 5 attempts, 1 s apart) while it fails with a database outage: all seven server processes
+ * start at once on one core, and the control plane's first connections can miss their 3 s connect timeout.
+ */
+async function retrying<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= 5 || !/TM_ERR_DATABASE_UNAVAILABLE/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
+/**
  * Provisions every tenant and applies its overrides. database_connections is set to 8, the backends' own
  * capacity, so the per-tenant connection limit (src/kyb/connection-limit.ts) never binds below the backend's
  * capacity in these scenarios: what they measure is the proxy's scheduling.
@@ -40,12 +55,15 @@ export async function provisionTenants(controlPlane: string, operatorToken: stri
     const out: BenchTenant[] = [];
     for (const spec of specs) {
       const slug = `iso-${spec.name}`;
-      const res = await unary(
-        client,
-        client.provisionTenant,
-        { name: `Isolation ${spec.name}`, slug, planType: spec.plan, adminEmail: `admin@${slug}.example.test`, adminPassword: "", billingInfo: undefined, billingCycle: "", idempotencyKey: slug },
-        md,
-        60_000,
+      // Idempotent (the slug is the idempotency key), so a retryable answer is tried again
+      const res = await retrying(() =>
+        unary(
+          client,
+          client.provisionTenant,
+          { name: `Isolation ${spec.name}`, slug, planType: spec.plan, adminEmail: `admin@${slug}.example.test`, adminPassword: "", billingInfo: undefined, billingCycle: "", idempotencyKey: slug },
+          md,
+          60_000,
+        ),
       );
       const id = res.tenant!.id;
       const paths = ["api_rate_limit", "burst", "performance_quota.max_throughput_rps", "performance_quota.max_concurrent_reqs", "performance_quota.database_connections"];
@@ -57,7 +75,7 @@ export async function provisionTenants(controlPlane: string, operatorToken: stri
         priorityLevel: spec.priority ?? 0,
         performanceQuota: { maxThroughputRps: spec.maxThroughputRps, maxConcurrentReqs: spec.maxConcurrentReqs, databaseConnections: 8 },
       });
-      await unary(client, client.updateTenant, { tenant, updateMask: paths }, md, 30_000);
+      await retrying(() => unary(client, client.updateTenant, { tenant, updateMask: paths }, md, 30_000));
       out.push({ name: spec.name, id, token: res.apiKey, path: "" });
     }
     return out;
