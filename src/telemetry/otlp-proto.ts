@@ -282,10 +282,8 @@ function writeScope(w: Writer, scope: InstrumentationScope & { attributes?: Attr
 /** Span flags: the trace flags, plus "has is_remote" and "is_remote" (trace.proto SpanFlags) */
 const spanFlags = (traceFlags: number, isRemote: boolean | undefined): number => (traceFlags & 0xff) | 0x100 | (isRemote ? 0x200 : 0);
 
-function writeSpan(w: Writer, span: ReadableSpan): void {
-  w.tag(2, 2);
-  const at = w.begin(2);
-  const ctx = span.spanContext();
+/** trace_id (1), span_id (2) and trace_state (3): the same fields in a Span and in a Span.Link */
+function writeIds(w: Writer, ctx: SpanContext): void {
   w.tag(1, 2);
   w.hexId(ctx.traceId);
   w.tag(2, 2);
@@ -295,6 +293,13 @@ function writeSpan(w: Writer, span: ReadableSpan): void {
     w.tag(3, 2);
     w.string(traceState);
   }
+}
+
+function writeSpan(w: Writer, span: ReadableSpan): void {
+  w.tag(2, 2);
+  const at = w.begin(2);
+  const ctx = span.spanContext();
+  writeIds(w, ctx);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     w.tag(4, 2);
@@ -350,21 +355,12 @@ function writeEvent(w: Writer, event: TimedEvent): void {
 function writeLink(w: Writer, link: Link): void {
   w.tag(13, 2);
   const at = w.begin(1);
-  const ctx: SpanContext = link.context;
-  w.tag(1, 2);
-  w.hexId(ctx.traceId);
-  w.tag(2, 2);
-  w.hexId(ctx.spanId);
-  const traceState = ctx.traceState?.serialize();
-  if (traceState) {
-    w.tag(3, 2);
-    w.string(traceState);
-  }
+  writeIds(w, link.context);
   if (link.attributes) writeAttributes(w, link.attributes, 4);
   w.tag(5, 0);
   w.varint(link.droppedAttributesCount || 0);
   w.tag(6, 5);
-  w.fixed32(spanFlags(ctx.traceFlags, ctx.isRemote));
+  w.fixed32(spanFlags(link.context.traceFlags, link.context.isRemote));
   w.end(at, 1);
 }
 
