@@ -11,6 +11,13 @@ function fakeDatabase(limits: Record<string, number>) {
   const peak = new Map<string, number>();
   const pending: Array<() => void> = [];
   let limitReads = 0;
+  /** Holds one of the tenant's connections until the test releases it */
+  const hold = async (tenantId: string): Promise<void> => {
+    running.set(tenantId, (running.get(tenantId) ?? 0) + 1);
+    peak.set(tenantId, Math.max(peak.get(tenantId) ?? 0, running.get(tenantId)!));
+    await new Promise<void>((resolve) => pending.push(resolve));
+    running.set(tenantId, running.get(tenantId)! - 1);
+  };
   const db = {
     kind: "postgres",
     async withTenant<T>(tenantId: string, fn: (trx: Tx) => Promise<T>): Promise<T> {
@@ -20,11 +27,12 @@ function fakeDatabase(limits: Record<string, number>) {
         limitReads++;
         return fn((() => probe) as unknown as Tx);
       }
-      running.set(tenantId, (running.get(tenantId) ?? 0) + 1);
-      peak.set(tenantId, Math.max(peak.get(tenantId) ?? 0, running.get(tenantId)!));
-      await new Promise<void>((resolve) => pending.push(resolve));
-      running.set(tenantId, running.get(tenantId)! - 1);
+      await hold(tenantId);
       return fn({} as Tx);
+    },
+    async queryAsTenant(tenantId: string): Promise<string[]> {
+      await hold(tenantId);
+      return [tenantId];
     },
   } as unknown as Database;
   return { db, peak, pending, reads: () => limitReads };
@@ -49,6 +57,23 @@ describe("per-tenant database connections", () => {
     expect(await Promise.all(work)).toEqual(["a", "a", "a", "a", "a", "a", "b", "b", "b"]);
     expect(fake.peak.get("a")).toBe(2);
     expect(fake.peak.get("b")).toBe(3);
+    expect(db.connectionsOf("a").inUse).toBe(0);
+  });
+
+  it("one-statement reads (queryAsTenant) share the tenant's connections with its transactions", async () => {
+    const fake = fakeDatabase({ a: 2 });
+    const db = limitTenantConnections(fake.db, { clock: new ManualClock(0) });
+    const work = [db.withTenant("a", async () => ["tx"]), db.queryAsTenant("a", "SELECT 1", []), db.queryAsTenant("a", "SELECT 1", [])];
+    await tick();
+    await tick();
+    expect(db.connectionsOf("a")).toEqual({ inUse: 2, waiting: 1, limit: 2 });
+    while (fake.pending.length > 0) {
+      fake.pending.shift()!();
+      await tick();
+      await tick();
+    }
+    expect(await Promise.all(work)).toEqual([["tx"], ["a"], ["a"]]);
+    expect(fake.peak.get("a")).toBe(2);
     expect(db.connectionsOf("a").inUse).toBe(0);
   });
 
