@@ -73,7 +73,7 @@ describe("HTTP through the proxy", () => {
   });
 
   it("refuses a wrong secret, an expired key and a revoked key with 401", async () => {
-    const wrongSecret = h.acme.token.slice(0, -4) + "0000";
+    const wrongSecret = h.acme.token.slice(0, -4) + (h.acme.token.endsWith("0000") ? "2222" : "0000");
     for (const token of [wrongSecret, h.expiredToken]) {
       const res = await request(`${h.url}/v1/things`, { headers: bearer(token) });
       expect(res.statusCode).toBe(401);
