@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Gauge, Registry } from "prom-client";
+import { HotCounter, HotHistogram, type CounterSeries, type HistogramSeries } from "./hot-metrics.js";
 import type { UpstreamProtocol } from "./upstream/types.js";
 
 /** One finished request, as the record stage reports it */
@@ -48,34 +49,30 @@ export class ProxyMetrics {
   /** Children created per tenant label, so that leaving the top removes exactly them */
   private readonly series = new Map<string, Map<string, Series>>();
   private readonly inFlightBy = new Map<string, number>();
-  private readonly requests: Counter<string>;
-  private readonly duration: Histogram<string>;
-  private readonly rejections: Counter<string>;
+  private readonly requests: HotCounter;
+  private readonly duration: HotHistogram;
+  private readonly rejections: HotCounter;
   private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(options: ProxyMetricsOptions = {}) {
     this.limit = options.topTenants ?? 20;
     this.maxTracked = options.maxTrackedTenants ?? 100_000;
     const registers = [this.registry];
-    this.requests = new Counter({
-      name: "tenantmesh_proxy_requests_total",
-      help: "Requests finished by the proxy",
-      labelNames: ["tenant", "cluster", "backend", "protocol", "outcome", "code"],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: "tenantmesh_proxy_request_duration_seconds",
-      help: "Time from request start to the end of the response, through the proxy",
-      labelNames: ["tenant", "cluster", "protocol", "outcome"],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
-    this.rejections = new Counter({
-      name: "tenantmesh_proxy_rejections_total",
-      help: "Requests refused before forwarding, by reason (unauthenticated, suspended, rate_limited, …)",
-      labelNames: ["tenant", "reason"],
-      registers,
-    });
+    // The per-request series are hot-path metrics (plain numbers per series, formatted at scrape time)
+    this.requests = new HotCounter("tenantmesh_proxy_requests_total", "Requests finished by the proxy", ["tenant", "cluster", "backend", "protocol", "outcome", "code"], this.registry);
+    this.duration = new HotHistogram(
+      "tenantmesh_proxy_request_duration_seconds",
+      "Time from request start to the end of the response, through the proxy",
+      ["tenant", "cluster", "protocol", "outcome"],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      this.registry,
+    );
+    this.rejections = new HotCounter(
+      "tenantmesh_proxy_rejections_total",
+      "Requests refused before forwarding, by reason (unauthenticated, suspended, rate_limited, …)",
+      ["tenant", "reason"],
+      this.registry,
+    );
     const inFlightBy = this.inFlightBy;
     const labelOf = (id: string): string => (this.top.has(id) ? id : OTHER_TENANT);
     new Gauge({
@@ -98,15 +95,24 @@ export class ProxyMetrics {
 
   recordRequest(r: RequestRecord): void {
     const tenant = this.count(r.tenantId);
-    this.counter(tenant, this.requests, "r", [tenant, r.cluster, r.backend, r.protocol, r.outcome, r.code]).inc();
-    const values = [tenant, r.cluster, r.protocol, r.outcome];
-    const histogram = this.duration;
-    this.remember(tenant, "d", values, () => histogram.labels(...values), () => histogram.remove(...values)).observe(r.durationMs / 1000);
+    const forTenant = this.seriesOf(tenant);
+    const requestKey = `r\u0000${r.cluster}\u0000${r.backend}\u0000${r.protocol}\u0000${r.outcome}\u0000${r.code}`;
+    let counted = forTenant.get(requestKey) as (Series & { child: CounterSeries }) | undefined;
+    if (counted === undefined) counted = this.remember(forTenant, requestKey, this.requests, [tenant, r.cluster, r.backend, r.protocol, r.outcome, r.code]);
+    counted.child.value++;
+    const durationKey = `d\u0000${r.cluster}\u0000${r.protocol}\u0000${r.outcome}`;
+    let timed = forTenant.get(durationKey) as (Series & { child: HistogramSeries }) | undefined;
+    if (timed === undefined) timed = this.remember(forTenant, durationKey, this.duration, [tenant, r.cluster, r.protocol, r.outcome]);
+    timed.child.observe(r.durationMs / 1000);
   }
 
   recordRejection(tenantId: string | undefined, reason: string): void {
     const tenant = this.count(tenantId);
-    this.counter(tenant, this.rejections, "j", [tenant, reason]).inc();
+    const forTenant = this.seriesOf(tenant);
+    const key = `j\u0000${reason}`;
+    let counted = forTenant.get(key) as (Series & { child: CounterSeries }) | undefined;
+    if (counted === undefined) counted = this.remember(forTenant, key, this.rejections, [tenant, reason]);
+    counted.child.value++;
   }
 
   /** +1 when a request starts, −1 when it ends */
@@ -164,23 +170,20 @@ export class ProxyMetrics {
     return OTHER_TENANT;
   }
 
-  /** The labelled child for `values`, created once and remembered under its tenant for later removal */
-  private remember<C>(tenant: string, tag: string, values: readonly string[], make: () => C, remove: () => void): C {
+  /** The series remembered for a tenant label, so that leaving the top removes exactly them */
+  private seriesOf(tenant: string): Map<string, Series> {
     let forTenant = this.series.get(tenant);
     if (forTenant === undefined) {
       forTenant = new Map();
       this.series.set(tenant, forTenant);
     }
-    const key = `${tag}\u0000${values.join("\u0000")}`;
-    let entry = forTenant.get(key) as (Series & { child: C }) | undefined;
-    if (entry === undefined) {
-      entry = { child: make(), remove };
-      forTenant.set(key, entry);
-    }
-    return entry.child;
+    return forTenant;
   }
 
-  private counter(tenant: string, metric: Counter<string>, tag: string, values: string[]): { inc(): void } {
-    return this.remember(tenant, tag, values, () => metric.labels(...values), () => metric.remove(...values));
+  /** Creates the series of `values` in `metric` and remembers it under `key` for the tenant */
+  private remember<C>(forTenant: Map<string, Series>, key: string, metric: { labels(values: readonly string[]): C; remove(values: readonly string[]): void }, values: string[]): Series & { child: C } {
+    const entry = { child: metric.labels(values), remove: () => metric.remove(values) };
+    forTenant.set(key, entry);
+    return entry;
   }
 }
