@@ -42,22 +42,34 @@ export class ConcurrencyThrottle implements Throttle {
       return { kind: "reject", error, retryAfterSeconds: 1 };
     }
     this.inFlight.set(id, current + 1);
-    let released = false;
-    return {
-      kind: "allow",
-      release: () => {
-        if (released) return;
-        released = true;
-        const n = (this.inFlight.get(id) ?? 1) - 1;
-        if (n > 0) this.inFlight.set(id, n);
-        else this.inFlight.delete(id);
-      },
-    };
+    return new ConcurrencyGrant(this.inFlight, id);
   }
 
   /** Requests of `tenantId` in flight (for tests and /admin) */
   current(tenantId: string): number {
     return this.inFlight.get(tenantId) ?? 0;
+  }
+}
+
+/**
+ * What ConcurrencyThrottle grants: one request's place in its tenant's count, given back once. A class rather
+ * than a closure per request: it is allocated on every admitted request.
+ */
+class ConcurrencyGrant {
+  readonly kind = "allow";
+  private released = false;
+
+  constructor(
+    private readonly inFlight: Map<string, number>,
+    private readonly id: string,
+  ) {}
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    const n = (this.inFlight.get(this.id) ?? 1) - 1;
+    if (n > 0) this.inFlight.set(this.id, n);
+    else this.inFlight.delete(this.id);
   }
 }
 
