@@ -16,9 +16,10 @@ const connectCodes: ReadonlySet<string> = new Set([
   "EAI_AGAIN",
   "EADDRNOTAVAIL",
   "UND_ERR_CONNECT_TIMEOUT",
+  "TM_UPSTREAM_CONNECT_TIMEOUT",
 ]);
 
-const timeoutCodes: ReadonlySet<string> = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+const timeoutCodes: ReadonlySet<string> = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "TM_UPSTREAM_HEADERS_TIMEOUT", "TM_UPSTREAM_BODY_TIMEOUT"]);
 
 /**
  * Sorts an upstream error into connect failure / timeout / reset. A timeout is TM_ERR_DEADLINE_EXCEEDED (504);

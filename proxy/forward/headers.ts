@@ -61,6 +61,47 @@ export function upstreamHttpHeaders(ctx: ProxyContext, signing: IdentitySigning)
 }
 
 /**
+ * The same headers as `upstreamHttpHeaders`, written straight into the head of an HTTP/1.1 request (`name: value`
+ * lines, CRLF after each) without the intermediate object: the HTTP forwarder builds one per request. `host`
+ * is the backend's address, used when the client sent no Host. The client's names and values were checked by
+ * Node's parser (no CR/LF can reach the head); the proxy's own values are ids, a base64url MAC and escaped
+ * baggage.
+ */
+export function upstreamHttpHeadLines(ctx: ProxyContext, signing: IdentitySigning, host: string): string {
+  const src = ctx.headers;
+  const extra = connectionTokens(src.connection);
+  let head = "";
+  for (const name in src) {
+    if (dropped.has(name) || isForgeable(name) || (extra !== undefined && extra.has(name))) continue;
+    const value = src[name];
+    if (typeof value === "string") head += `${name}: ${value}\r\n`;
+    else if (value !== undefined) for (const v of value) head += `${name}: ${v}\r\n`;
+  }
+  if (src.host === undefined) head += `host: ${host}\r\n`;
+  const xff = src["x-forwarded-for"];
+  head += `x-forwarded-for: ${xff === undefined ? ctx.clientAddress : `${Array.isArray(xff) ? xff.join(", ") : xff}, ${ctx.clientAddress}`}\r\nx-forwarded-proto: http\r\n`;
+  const tenant = ctx.tenant;
+  const principal = ctx.principal;
+  if (tenant === undefined || principal === undefined) throw new Error("forwarding needs an identified request");
+  const signature = signIdentity(signing.secret, { tenantId: tenant.id, principal, requestId: ctx.requestId }, signing.clock.now());
+  head += `${identityHeaders.tenantId}: ${tenant.id}\r\n${identityHeaders.principal}: ${principal}\r\n${identityHeaders.requestId}: ${ctx.requestId}\r\n${identityHeaders.signature}: ${signature}\r\n`;
+  const baggage = ctx.headers.baggage;
+  if (baggage === undefined) {
+    // The proxy's own members alone: the same line for every request of the tenant while its entry stands
+    let line = baggageLines.get(tenant);
+    if (line === undefined) {
+      line = `baggage: ${withTenantBaggage(undefined, tenant.id, { plan: tenant.planType, priority: tenant.priority })}\r\n`;
+      baggageLines.set(tenant, line);
+    }
+    return head + line;
+  }
+  return `${head}baggage: ${withTenantBaggage(baggage, tenant.id, { plan: tenant.planType, priority: tenant.priority })}\r\n`;
+}
+
+/** The baggage line of a tenant entry (a directory update makes a new entry, so a plan change shows at once) */
+const baggageLines = new WeakMap<object, string>();
+
+/**
  * The headers of the upstream gRPC request (HTTP/2 pseudo-headers included): the client's metadata minus
  * pseudo-headers, credentials and forged identity, with `te: trailers` (gRPC requires it), the signed identity
  * and baggage, and `grpc-timeout` set to the deadline the proxy enforces (`timeoutMs`, 0 for none).
