@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { TenantEntry } from "./directory/types.js";
@@ -13,9 +13,39 @@ export type Protocol = "http" | "grpc";
  * in between read the plain fields of the context, so they are the same for both protocols.
  */
 export type Exchange =
-  | { readonly kind: "http"; readonly req: IncomingMessage; readonly res: ServerResponse }
+  | { readonly kind: "http"; readonly req: HttpRequestSide; readonly res: HttpResponseSide }
   | { readonly kind: "upgrade"; readonly req: IncomingMessage; readonly socket: Duplex; readonly head: Buffer }
   | GrpcExchange;
+
+/**
+ * What the proxy uses of an HTTP/1.1 request: Node's IncomingMessage, or the fast path's FastRequest
+ * (fast-h1.ts), which only carries requests without a body
+ */
+export interface HttpRequestSide extends NodeJS.EventEmitter {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  /** The whole request (body included) has been received */
+  readonly complete: boolean;
+  readonly destroyed: boolean;
+  readonly readableDidRead: boolean;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** What the proxy uses of an HTTP/1.1 response: Node's ServerResponse, or the fast path's FastResponse */
+export interface HttpResponseSide extends NodeJS.EventEmitter {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  readonly writableFinished: boolean;
+  writeHead(status: number, headers?: OutgoingHttpHeaders | string[]): unknown;
+  write(chunk: Buffer | string): boolean;
+  end(chunk?: Buffer | string): unknown;
+  destroy(): unknown;
+}
+
+/** Node's pair is an HttpRequestSide/HttpResponseSide as it is (checked here, at compile time) */
+export type NodeHttpSides = [IncomingMessage extends HttpRequestSide ? true : never, ServerResponse extends HttpResponseSide ? true : never];
 
 export interface GrpcExchange {
   readonly kind: "grpc";
@@ -93,7 +123,7 @@ export class ProxyContext {
  * For stages that wait (the dispatch queue) and must give up their place when nobody is left to answer.
  */
 export function whenClientGone(exchange: Exchange, onGone: () => void): () => void {
-  const emitter = exchange.kind === "http" ? exchange.res : exchange.kind === "upgrade" ? exchange.socket : exchange.stream;
+  const emitter: NodeJS.EventEmitter = exchange.kind === "http" ? exchange.res : exchange.kind === "upgrade" ? exchange.socket : exchange.stream;
   emitter.once("close", onGone);
   return () => {
     emitter.removeListener("close", onGone);

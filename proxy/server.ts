@@ -3,6 +3,7 @@ import { createServer as createHttp2Server, type Http2Session, type IncomingHttp
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../src/log/index.js";
+import { FastH1Connection, type FastRequest, type FastResponse } from "./fast-h1.js";
 
 /** Limits on what one client may cost the listener; every one of them is a defence against a hostile client */
 export interface ServerLimits {
@@ -20,11 +21,18 @@ export interface ServerLimits {
   readonly maxConcurrentStreams: number;
   /** HTTP/2 flow-control window per stream and per connection */
   readonly http2WindowBytes: number;
+  /**
+   * Serve plain body-less HTTP/1.1 requests on the fast path (fast-h1.ts) rather than through Node's HTTP
+   * server (default true); anything else goes to Node's server either way
+   */
+  readonly fastHttp1?: boolean;
 }
 
 /** Where the listener hands requests; the pipeline's entry points implement it */
 export interface ServerHandlers {
   http(req: IncomingMessage, res: ServerResponse): void;
+  /** A request on the HTTP/1.1 fast path */
+  fastHttp(req: FastRequest, res: FastResponse): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   grpc(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void;
   /** Node's HTTP/1.1 parser refused a request (headers too large or too slow, malformed): answer on the raw socket */
@@ -47,6 +55,9 @@ export class ProxyServer {
   private readonly h2;
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<Http2Session>();
+  private readonly fast = new Set<FastH1Connection>();
+  private closing = false;
+  private readonly fastHandlers;
 
   constructor(
     handlers: ServerHandlers,
@@ -89,6 +100,15 @@ export class ProxyServer {
       session.setTimeout(limits.idleTimeoutMs, () => session.close());
     });
     this.h2.on("sessionError", (err) => this.logger.debug({ err }, "HTTP/2 session error"));
+
+    this.fastHandlers = {
+      request: handlers.fastHttp,
+      handOff: (socket: Socket): void => {
+        this.h1.emit("connection", socket);
+        socket.resume();
+      },
+      timeout: (socket: Socket): void => handlers.clientError(Object.assign(new Error("request headers timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }), socket),
+    };
   }
 
   /** Starts listening; resolves with the bound address (port 0 picks a free one) */
@@ -119,7 +139,9 @@ export class ProxyServer {
    */
   async close(graceMs = 5_000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.net.close(() => resolve()));
+    this.closing = true;
     this.h1.closeIdleConnections();
+    for (const conn of this.fast) if (!conn.closeIfIdle()) conn.closeAfterResponse = true;
     for (const session of this.sessions) session.close();
     const deadline = setTimeout(() => {
       for (const socket of this.sockets) socket.destroy();
@@ -132,6 +154,14 @@ export class ProxyServer {
     this.h1.closeAllConnections();
     // Stops the connection-checking timer; the server was never bound, so the close "error" is expected
     this.h1.close(() => undefined);
+  }
+
+  private startFast(socket: Socket): void {
+    const conn = new FastH1Connection(socket, this.fastHandlers, this.limits);
+    this.fast.add(conn);
+    socket.once("close", () => this.fast.delete(conn));
+    // The sniffed bytes were put back on the paused socket: resuming hands them to the connection's reader
+    socket.resume();
   }
 
   private sniff(socket: Socket): void {
@@ -153,6 +183,8 @@ export class ProxyServer {
       if (h2) {
         // The h2 session takes the bytes already buffered on the socket before reading from it
         this.h2.emit("connection", socket);
+      } else if (this.limits.fastHttp1 !== false && !this.closing) {
+        this.startFast(socket);
       } else {
         this.h1.emit("connection", socket);
         socket.resume();

@@ -6,6 +6,7 @@ import { TenantMeshError } from "../../src/errors/index.js";
 import type { Logger } from "../../src/log/index.js";
 import { ProxyContext, type Exchange } from "../context.js";
 import { respond, respondRaw } from "../respond.js";
+import type { FastRequest, FastResponse } from "../fast-h1.js";
 import type { ServerHandlers } from "../server.js";
 import type { RequestMetrics } from "./record.js";
 import type { Handler } from "./stage.js";
@@ -65,6 +66,11 @@ export function entryPoints(options: EntryOptions): ServerHandlers {
         return;
       }
       run(httpContext(exchange, req));
+    },
+
+    fastHttp(req: FastRequest, res: FastResponse): void {
+      // Only body-less requests come this way: no Content-Length to check
+      run(new ProxyContext("http", { kind: "http", req, res }, req.method, req.url, "", "", req.socket.remoteAddress ?? "", req.headers, randomUUID(), performance.now()));
     },
 
     upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
