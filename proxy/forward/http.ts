@@ -25,11 +25,11 @@ const hopByHop: ReadonlySet<string> = new Set(hopByHopResponse);
 
 /**
  * Forwards HTTP/1.1 requests over the proxy's own keep-alive connection pools (h1/pool.ts), one per backend, no
- * pipelining. Chosen by measurement (bench/overhead.bench.ts, same backend, same runs): forwarding on raw sockets
- * with a hand-written response parser costs about 30 µs of proxy CPU per request where a bare undici-Pool
- * forwarder costs 51–55 µs and a bare http-proxy 106–114 µs, because nothing sits between the socket and the
- * response but the parser: no per-request ClientRequest/HttpRequestSide pair, no stream machinery. http-proxy
- * stays for WebSocket upgrades only.
+ * pipelining. Chosen by measurement (docs/proxy-performance.md): a bare forwarder of this design (raw upstream
+ * sockets, a hand-written response parser) cost about 31 µs of proxy CPU per request where a bare undici-Pool
+ * forwarder cost 51–55 µs and a bare http-proxy 106–114 µs: nothing sits between the socket and the response but
+ * the parser, with no per-request ClientRequest/IncomingMessage pair and no stream machinery. http-proxy stays
+ * for WebSocket upgrades only.
  *
  * The request head is written in one `write`; the response head and a body that came with it go to the client
  * in one `writeHead` + `end`. Streaming both ways with backpressure; hop-by-hop headers dropped; the tenant's
@@ -53,11 +53,6 @@ export class HttpForwarder {
       const relay = new HttpRelay(ctx, backend, req, res, pool, this.options, resolve);
       pool.dispatch(relay, ctx.method === "HEAD", timeout);
     });
-  }
-
-  /** Connections per backend address: open, and idle among them (for /admin and tests) */
-  poolStats(): Array<{ address: string; connections: number; idle: number; queued: number }> {
-    return [...this.pools].map(([address, p]) => ({ address, connections: p.connections, idle: p.idleConnections, queued: p.queued }));
   }
 
   /** Closes every pool; requests in flight are aborted */

@@ -118,6 +118,22 @@ describe("UpstreamPool", () => {
     expect((await get(pool2)).status).toBe(200);
   });
 
+  it("never hands a backend's extra answer to the next exchange: a connection that said too much is dropped", async () => {
+    let answered = 0;
+    const b = await backend((s) => {
+      // The first answer comes with a second, unasked-for one in the same write
+      if (answered++ === 0) s.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfirstHTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nforged");
+      else ok(s, "second");
+    });
+    track(b.server);
+    const pool = track(new UpstreamPool({ address: b.address, maxConnections: 1, connectTimeoutMs: 1_000, idleTimeoutMs: 4_000 }));
+    const first = get(pool, "/1");
+    const second = get(pool, "/2"); // waits for the only connection
+    expect(await first).toMatchObject({ body: "first" });
+    expect(await second).toMatchObject({ status: 200, body: "second" });
+    expect(b.connections()).toBe(2);
+  });
+
   it("closes idle connections after the idle timeout, or the backend's Keep-Alive timeout less a second", async () => {
     const b = await backend((s) => ok(s, "ok", "keep-alive: timeout=1\r\n"));
     track(b.server);

@@ -70,6 +70,8 @@ export class ResponseParser {
   keepAliveHintMs: number | undefined = undefined;
   /** Bytes arrived after the response ended: the backend said more than one answer, so the connection is unusable */
   excess = false;
+  /** The response ended during this `execute`: `onComplete` is called once the whole read has been looked at */
+  private completed = false;
 
   constructor(private readonly maxHeadBytes = 64 * 1024) {}
 
@@ -84,6 +86,7 @@ export class ResponseParser {
     this.keepAlive = false;
     this.keepAliveHintMs = undefined;
     this.excess = false;
+    this.completed = false;
   }
 
   /** True from `start` until the response is complete (or the parser is reset) */
@@ -143,8 +146,15 @@ export class ResponseParser {
           // Nothing was asked, or the answer is complete: whatever else the backend says poisons the connection
           this.excess = true;
           this.keepAlive = false;
-          return;
+          at = end;
+          break;
       }
+    }
+    // Completion is reported after the whole read was seen, so that the connection is never given to the next
+    // exchange with a stray answer of this one still in its read: that answer would become the next response
+    if (this.completed) {
+      this.completed = false;
+      this.events!.onComplete();
     }
   }
 
@@ -155,6 +165,8 @@ export class ResponseParser {
   finish(): boolean {
     if (this.state === State.UntilClose) {
       this.complete();
+      this.completed = false;
+      this.events!.onComplete();
       return true;
     }
     return this.state === State.Done || this.state === State.Idle;
@@ -163,7 +175,7 @@ export class ResponseParser {
   private complete(): void {
     this.state = State.Done;
     this.pending = undefined;
-    this.events!.onComplete();
+    this.completed = true;
   }
 
   /** Head bytes up to the blank line; returns where the body starts (or `data.length` when it needs more) */
