@@ -107,7 +107,7 @@ export class UsageMeter {
 
   #count(tenantId: string, resource: ProxyResource, amount: number, at: number): void {
     this.#counter.add(tenantId, resource, amount, at);
-    this.metrics.counted.labels(resource).inc(amount);
+    this.metrics.countedBy[resource].value += amount;
   }
 
   async #flushOnce(): Promise<void> {
