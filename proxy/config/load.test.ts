@@ -25,7 +25,7 @@ describe("proxy config validation", () => {
     expect(c.listen).toEqual({ host: "0.0.0.0", port: 8080 });
     expect(c.admin).toEqual({ host: "127.0.0.1", port: 9901 });
     expect(c.controlPlane.address).toBe("localhost:50051");
-    expect(c.limits).toEqual({ maxHeaderBytes: 16_384, maxBodyBytes: 10_485_760, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, requestTimeoutMs: 30_000, maxConcurrentStreams: 100 });
+    expect(c.limits).toEqual({ maxHeaderBytes: 16_384, maxBodyBytes: 10_485_760, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, requestTimeoutMs: 30_000, maxConcurrentStreams: 100, fastHttp1: true });
     const [cluster] = c.clusters;
     expect(cluster).toMatchObject({ strategy: "round-robin", backends: [{ id: "127.0.0.1:7001", weight: 1 }] });
     expect(cluster!.healthCheck).toMatchObject({ path: "/health", intervalMs: 1_000, timeoutMs: 500, healthyThreshold: 2, unhealthyThreshold: 2 });

@@ -35,6 +35,8 @@ export interface ProxyConfig {
     readonly idleTimeoutMs: number;
     readonly requestTimeoutMs: number;
     readonly maxConcurrentStreams: number;
+    /** Serve body-less HTTP/1.1 requests on the fast path (proxy/fast-h1.ts) */
+    readonly fastHttp1: boolean;
   };
   readonly clusters: readonly ClusterConfig[];
   readonly routes: readonly RouteSpec[];
@@ -96,6 +98,7 @@ function fromFile(c: ProxyConfigFile): ProxyConfig {
       idleTimeoutMs: c.limits.idle_timeout_ms,
       requestTimeoutMs: c.limits.request_timeout_ms,
       maxConcurrentStreams: c.limits.max_concurrent_streams,
+      fastHttp1: c.limits.fast_http1,
     },
     clusters: c.clusters.map((cl) => ({
       name: cl.name,

@@ -103,6 +103,7 @@ export const proxyConfigSchema = z
         idle_timeout_ms: positive.default(60_000),
         request_timeout_ms: positive.default(30_000),
         max_concurrent_streams: positive.default(100),
+        fast_http1: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
