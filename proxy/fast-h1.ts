@@ -394,7 +394,7 @@ interface ParsedHead {
 }
 
 /** The head of a request the fast path serves, or undefined when the general path must judge it */
-export function parseRequestHead(head: string): ParsedHead | undefined {
+function parseRequestHead(head: string): ParsedHead | undefined {
   // Control characters, bare CR or LF, folded lines: Node's parser judges those (the lines are checked below)
   if (CONTROL.test(head)) return undefined;
   const lines = head.split("\r\n");
