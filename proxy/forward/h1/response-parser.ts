@@ -108,27 +108,17 @@ export class ResponseParser {
         case State.Head:
           at = this.readHead(data, at);
           break;
-        case State.Length: {
-          const n = Math.min(this.remaining, end - at);
-          this.remaining -= n;
-          const chunk = at === 0 && n === end ? data : data.subarray(at, at + n);
-          at += n;
-          this.events!.onBody(chunk);
+        case State.Length:
+          at = this.readBody(data, at);
           if (this.remaining === 0) this.complete();
           break;
-        }
         case State.ChunkSize:
           at = this.readChunkSize(data, at);
           break;
-        case State.ChunkData: {
-          const n = Math.min(this.remaining, end - at);
-          this.remaining -= n;
-          const chunk = data.subarray(at, at + n);
-          at += n;
-          this.events!.onBody(chunk);
+        case State.ChunkData:
+          at = this.readBody(data, at);
           if (this.remaining === 0) this.state = State.ChunkDataEnd;
           break;
-        }
         case State.ChunkDataEnd:
           at = this.readChunkDataEnd(data, at);
           break;
@@ -170,6 +160,14 @@ export class ResponseParser {
       return true;
     }
     return this.state === State.Done || this.state === State.Idle;
+  }
+
+  /** Up to `remaining` body bytes from `data` at `at`, handed on; returns where reading goes on */
+  private readBody(data: Buffer, at: number): number {
+    const n = Math.min(this.remaining, data.length - at);
+    this.remaining -= n;
+    this.events!.onBody(at === 0 && n === data.length ? data : data.subarray(at, at + n));
+    return at + n;
   }
 
   private complete(): void {
